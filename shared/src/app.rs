@@ -1,0 +1,99 @@
+//! What a function instance builds once per cold start, and the checks every request passes.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lambda_http::{Body, Request, Response, service_fn};
+
+use crate::auth::{AuthError, TokenVerifier, bearer_token};
+use crate::company::{CompanyCache, CompanyConfig};
+use crate::domain::CompanyId;
+use crate::envelope::Resource;
+use crate::error::ApiError;
+use crate::request::path_param;
+use crate::store::{Store, Tables, dynamodb_client};
+
+/// Shared by every invocation of a warm instance.
+#[derive(Debug)]
+pub struct App {
+    pub store: Store,
+    pub companies: CompanyCache,
+    pub auth: TokenVerifier,
+}
+
+impl App {
+    pub fn new(store: Store, auth: TokenVerifier, company_ttl: Duration) -> Self {
+        Self {
+            store,
+            companies: CompanyCache::new(company_ttl),
+            auth,
+        }
+    }
+
+    /// Reads the environment the template sets: table names, auth mode and its settings,
+    /// `COMPANY_CACHE_SECONDS` (default 60).
+    pub async fn from_env() -> Result<Self, String> {
+        let auth = TokenVerifier::from_env()?;
+        let tables = Tables::from_env()?;
+        let ttl = std::env::var("COMPANY_CACHE_SECONDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(60);
+        let store = Store::new(dynamodb_client().await, tables);
+        Ok(Self::new(store, auth, Duration::from_secs(ttl)))
+    }
+
+    /// The company of the path, once the bearer token is verified and allowed to act on it.
+    pub async fn authorize(&self, req: &Request, resource: Resource) -> Result<CompanyId, ApiError> {
+        let token = bearer_token(req.headers()).ok_or(ApiError::Unauthorized)?;
+        let claims = self.auth.verify(token).await.map_err(|e| match e {
+            AuthError::Invalid => ApiError::Unauthorized,
+            AuthError::Unavailable(cause) => ApiError::unavailable(resource, cause),
+        })?;
+        let company = path_param(req, "company_id").unwrap_or_default();
+        if claims.company_uid.as_deref() != Some(company.as_str()) {
+            return Err(ApiError::Forbidden);
+        }
+        // A token's company that is not a valid id cannot have a configuration either.
+        CompanyId::parse(&company).ok_or(ApiError::not_found(Resource::CompanyConfig))
+    }
+
+    /// The company's configuration, cached briefly; 404 `Company Config` when there is none.
+    pub async fn company_config(
+        &self,
+        company: &CompanyId,
+        resource: Resource,
+    ) -> Result<Arc<CompanyConfig>, ApiError> {
+        self.companies
+            .get_or_load(company.as_str(), || {
+                self.store.company_config(company.as_str())
+            })
+            .await
+            .map_err(|e| e.into_api(resource))?
+            .ok_or(ApiError::not_found(Resource::CompanyConfig))
+    }
+}
+
+/// Runs a function: logs, builds the [`App`] once, then serves invocations with `handler`.
+pub async fn serve<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Arc<App>, Request) -> Fut + Send + Sync,
+    Fut: Future<Output = Response<Body>> + Send,
+{
+    crate::telemetry::init();
+    let app = match App::from_env().await {
+        Ok(app) => Arc::new(app),
+        Err(cause) => {
+            tracing::error!(cause = %cause, "cannot start: bad configuration");
+            return Err(cause.into());
+        }
+    };
+    let handler = &handler;
+    lambda_http::run(service_fn(move |req: Request| {
+        let app = Arc::clone(&app);
+        async move { Ok::<_, Infallible>(handler(app, req).await) }
+    }))
+    .await
+}

@@ -1,0 +1,76 @@
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use super::Claims;
+
+/// Verified tokens remembered by a warm instance. Keys are SHA-256 digests, so the instance
+/// never holds a usable token in its cache.
+#[derive(Debug)]
+pub struct TokenCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<[u8; 32], (Claims, Instant)>>,
+}
+
+const MAX_ENTRIES: usize = 10_000;
+
+impl TokenCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn get(&self, token: &str) -> Option<Claims> {
+        let entries = self.entries.lock().ok()?;
+        let (claims, until) = entries.get(&digest(token))?;
+        (*until > Instant::now()).then(|| claims.clone())
+    }
+
+    /// Remembers `claims` for the cache's TTL, or less when the token expires sooner.
+    pub fn put(&self, token: &str, claims: &Claims, expires_in: Option<Duration>) {
+        let ttl = expires_in.map_or(self.ttl, |left| left.min(self.ttl));
+        if ttl.is_zero() {
+            return;
+        }
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_ENTRIES {
+                let now = Instant::now();
+                entries.retain(|_, (_, until)| *until > now);
+                if entries.len() >= MAX_ENTRIES {
+                    entries.clear();
+                }
+            }
+            entries.insert(digest(token), (claims.clone(), Instant::now() + ttl));
+        }
+    }
+}
+
+fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims() -> Claims {
+        Claims {
+            company_uid: Some("1".into()),
+            scopes: vec![],
+        }
+    }
+
+    #[test]
+    fn honours_the_shorter_of_ttl_and_expiry() {
+        let cache = TokenCache::new(Duration::from_secs(30));
+        cache.put("a", &claims(), Some(Duration::ZERO));
+        assert_eq!(cache.get("a"), None);
+        cache.put("b", &claims(), Some(Duration::from_secs(100)));
+        assert_eq!(cache.get("b"), Some(claims()));
+        assert_eq!(cache.get("c"), None);
+    }
+}

@@ -1,0 +1,290 @@
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::{LockoutPolicy, PasswordChangeSettings, PasswordPolicy};
+use crate::domain::{CompanyId, ProfileField};
+
+/// One company's rules. Built only by [`CompanyConfig::from_json`]/[`CompanyConfig::from_value`],
+/// which refuse unknown keys and check that the sections agree with one another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyConfig {
+    pub company_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Each set is unique within the company and identifies one profile.
+    pub identifier_sets: Vec<IdentifierSet>,
+    pub information_providers: Vec<String>,
+    pub register_types: BTreeMap<String, RegisterType>,
+    #[serde(default)]
+    pub login_forms: Vec<LoginForm>,
+    #[serde(default)]
+    pub password_policy: PasswordPolicy,
+    #[serde(default)]
+    pub lockout_policy: LockoutPolicy,
+    #[serde(default)]
+    pub password_change: PasswordChangeSettings,
+}
+
+/// Fields that together are unique, e.g. `["email", "origin"]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct IdentifierSet(pub Vec<ProfileField>);
+
+/// A registration form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterType {
+    pub required: Vec<ProfileField>,
+    pub allowed: Vec<ProfileField>,
+}
+
+/// A way to log in: which identifiers the caller sends and how they authenticate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginForm {
+    pub identifiers: Vec<ProfileField>,
+    pub authenticators: Vec<Authenticator>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Authenticator {
+    Password,
+}
+
+/// A configuration that could not be read; each message names the key at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub Vec<String>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join("; "))
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl IdentifierSet {
+    pub fn fields(&self) -> &[ProfileField] {
+        &self.0
+    }
+
+    /// The set's name in keys and messages, e.g. `email+origin`.
+    pub fn name(&self) -> String {
+        self.0
+            .iter()
+            .map(|f| f.as_str())
+            .collect::<Vec<_>>()
+            .join("+")
+    }
+}
+
+impl CompanyConfig {
+    pub fn from_json(text: &str) -> Result<Self, ConfigError> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let config: Self = serde_path_to_error::deserialize(de).map_err(path_error)?;
+        config.check()?;
+        Ok(config)
+    }
+
+    pub fn from_value(value: serde_json::Value) -> Result<Self, ConfigError> {
+        let config: Self = serde_path_to_error::deserialize(value).map_err(path_error)?;
+        config.check()?;
+        Ok(config)
+    }
+
+    pub fn to_json(&self) -> String {
+        // Serialising plain data to a String cannot fail; fall back to an empty object anyway.
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+
+    pub fn register_type(&self, name: &str) -> Option<&RegisterType> {
+        self.register_types.get(name)
+    }
+
+    pub fn accepts_provider(&self, provider: &str) -> bool {
+        self.information_providers.iter().any(|p| p == provider)
+    }
+
+    /// Cross-section rules serde cannot express.
+    fn check(&self) -> Result<(), ConfigError> {
+        let mut errors = Vec::new();
+        if CompanyId::parse(&self.company_id).is_none() {
+            errors.push(format!(
+                "company_id: `{}` must be 1-64 characters of letters, digits, '-', '_' or '.'",
+                self.company_id
+            ));
+        }
+        if self.identifier_sets.is_empty() {
+            errors.push("identifier_sets: at least one identifier set is required".into());
+        }
+        for (i, set) in self.identifier_sets.iter().enumerate() {
+            let key = format!("identifier_sets[{i}]");
+            if set.0.is_empty() {
+                errors.push(format!("{key}: an identifier set needs at least one field"));
+            }
+            if let Some(f) = set.0.iter().find(|f| !f.is_identifier()) {
+                errors.push(format!("{key}: `{f}` cannot be an identifier"));
+            }
+            if !set.0.iter().any(|f| f.identifies_alone()) {
+                errors.push(format!(
+                    "{key}: needs one of nin, username, phone_number or email"
+                ));
+            }
+            if set.0.iter().collect::<BTreeSet<_>>().len() != set.0.len() {
+                errors.push(format!("{key}: a field appears twice"));
+            }
+        }
+        if self.information_providers.is_empty() {
+            errors.push("information_providers: at least one provider is required".into());
+        }
+        if self.register_types.is_empty() {
+            errors.push("register_types: at least one register type is required".into());
+        }
+        for (name, form) in &self.register_types {
+            for f in &form.required {
+                if !form.allowed.contains(f) {
+                    errors.push(format!(
+                        "register_types.{name}.required: `{f}` is required but not in `allowed`"
+                    ));
+                }
+            }
+        }
+        for (i, form) in self.login_forms.iter().enumerate() {
+            let key = format!("login_forms[{i}]");
+            if self.lookup_set(&form.identifiers).is_none() {
+                errors.push(format!(
+                    "{key}.identifiers: must include every field of one identifier set"
+                ));
+            }
+            if form.authenticators.is_empty() {
+                errors.push(format!("{key}.authenticators: at least one is required"));
+            }
+        }
+        let policy = &self.password_policy;
+        if policy.min_length < 8 {
+            errors.push("password_policy.min_length: must be at least 8 (NIST SP 800-63B)".into());
+        }
+        if policy.max_length < 64 || policy.max_length > 1024 {
+            errors.push("password_policy.max_length: must be between 64 and 1024".into());
+        }
+        if policy.min_length > policy.max_length {
+            errors.push("password_policy.min_length: must not exceed max_length".into());
+        }
+        if policy.min_strength > 4 {
+            errors.push("password_policy.min_strength: must be between 0 and 4".into());
+        }
+        let lockout = &self.lockout_policy;
+        if lockout.free_attempts == 0 {
+            errors.push("lockout_policy.free_attempts: must be at least 1".into());
+        }
+        if lockout.base_delay_seconds == 0 || lockout.base_delay_seconds > lockout.max_delay_seconds
+        {
+            errors.push(
+                "lockout_policy.base_delay_seconds: must be at least 1 and at most max_delay_seconds"
+                    .into(),
+            );
+        }
+        let change = &self.password_change;
+        if change.token_ttl_seconds < 60 || change.token_ttl_seconds > 86_400 {
+            errors.push("password_change.token_ttl_seconds: must be between 60 and 86400".into());
+        }
+        if change.max_token_attempts == 0 {
+            errors.push("password_change.max_token_attempts: must be at least 1".into());
+        }
+        if !change.email_body.contains("{token}") {
+            errors.push("password_change.email_body: must contain `{token}`".into());
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError(errors))
+        }
+    }
+
+    /// The identifier set (the longest that fits) used to find a profile from `fields`.
+    pub fn lookup_set(&self, fields: &[ProfileField]) -> Option<&IdentifierSet> {
+        self.identifier_sets
+            .iter()
+            .filter(|set| set.0.iter().all(|f| fields.contains(f)))
+            .max_by_key(|set| set.0.len())
+    }
+}
+
+fn path_error<E: fmt::Display>(err: serde_path_to_error::Error<E>) -> ConfigError {
+    let path = err.path().to_string();
+    let inner = err.into_inner().to_string();
+    let at = if path == "." { "(top level)".to_owned() } else { path };
+    ConfigError(vec![format!("{at}: {inner}")])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn demo() -> serde_json::Value {
+        json!({
+            "company_id": "-1",
+            "identifier_sets": [["nin"], ["username"], ["email"]],
+            "information_providers": ["test_idp"],
+            "register_types": {"nin_register": {"required": ["nin"], "allowed": ["nin", "email"]}},
+            "login_forms": [{"identifiers": ["email", "origin"], "authenticators": ["password"]}]
+        })
+    }
+
+    #[test]
+    fn defaults_fill_the_policy_sections() {
+        let config = CompanyConfig::from_value(demo()).unwrap();
+        assert_eq!(config.lockout_policy.free_attempts, 5);
+        assert_eq!(config.password_policy.min_length, 8);
+        assert_eq!(config.password_change.token_ttl_seconds, 3600);
+        let again = CompanyConfig::from_json(&config.to_json()).unwrap();
+        assert_eq!(again, config);
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let mut value = demo();
+        value["register_types"]["nin_register"]["requird"] = json!(["nin"]);
+        let err = CompanyConfig::from_value(value).unwrap_err().to_string();
+        assert!(err.starts_with("register_types.nin_register"), "{err}");
+        assert!(err.contains("requird"), "{err}");
+    }
+
+    #[test]
+    fn unknown_fields_are_named() {
+        let mut value = demo();
+        value["identifier_sets"] = json!([["mail"]]);
+        let err = CompanyConfig::from_value(value).unwrap_err().to_string();
+        assert!(err.contains("identifier_sets[0]"), "{err}");
+    }
+
+    #[test]
+    fn sections_must_agree() {
+        let mut value = demo();
+        value["register_types"]["nin_register"]["required"] = json!(["name"]);
+        value["login_forms"][0]["identifiers"] = json!(["origin"]);
+        value["identifier_sets"] = json!([["origin"]]);
+        let err = CompanyConfig::from_value(value).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("register_types.nin_register.required"), "{text}");
+        assert!(text.contains("identifier_sets[0]: needs one of"), "{text}");
+        assert!(text.contains("login_forms[0].identifiers"), "{text}");
+    }
+
+    #[test]
+    fn login_lookup_prefers_the_most_specific_set() {
+        let mut value = demo();
+        value["identifier_sets"] = json!([["email"], ["email", "origin"]]);
+        let config = CompanyConfig::from_value(value).unwrap();
+        let set = config
+            .lookup_set(&[ProfileField::Email, ProfileField::Origin])
+            .unwrap();
+        assert_eq!(set.name(), "email+origin");
+        assert_eq!(config.lookup_set(&[ProfileField::Nin]), None);
+    }
+}

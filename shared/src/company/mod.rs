@@ -1,0 +1,11 @@
+//! Company configuration: the rules each tenant registers, identifies and logs in profiles by.
+
+mod cache;
+mod config;
+mod policies;
+
+pub use cache::CompanyCache;
+pub use config::{
+    Authenticator, CompanyConfig, ConfigError, IdentifierSet, LoginForm, RegisterType,
+};
+pub use policies::{AccessType, LockoutPolicy, PasswordChangeSettings, PasswordPolicy};

@@ -1,0 +1,92 @@
+//! Policy sections of a company configuration. Every setting has a safe default, so a company
+//! file only names what it changes.
+
+use serde::{Deserialize, Serialize};
+
+/// NIST SP 800-63B style password rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordPolicy {
+    /// Minimum length in Unicode code points (NIST: at least 8).
+    pub min_length: u32,
+    /// Maximum accepted length in code points (NIST: at least 64); longer is refused, never cut.
+    pub max_length: u32,
+    /// Minimum zxcvbn score (0–4) a password must reach.
+    pub min_strength: u8,
+    /// Refuse passwords built from the profile's own identifiers.
+    pub reject_profile_identifiers: bool,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        Self {
+            min_length: 8,
+            max_length: 128,
+            min_strength: 3,
+            reject_profile_identifiers: true,
+        }
+    }
+}
+
+/// Per-profile lockout after failed logins (defaults follow Cognito's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LockoutPolicy {
+    /// Failures allowed before the first wait.
+    pub free_attempts: u32,
+    /// The first wait, doubled on each further failure.
+    pub base_delay_seconds: u32,
+    /// The longest wait.
+    pub max_delay_seconds: u32,
+}
+
+impl Default for LockoutPolicy {
+    fn default() -> Self {
+        Self {
+            free_attempts: 5,
+            base_delay_seconds: 1,
+            max_delay_seconds: 900,
+        }
+    }
+}
+
+/// Which identifier a password-change request may look a profile up by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessType {
+    Email,
+    Username,
+}
+
+/// Password change by e-mailed token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordChangeSettings {
+    pub access_types: Vec<AccessType>,
+    pub token_ttl_seconds: u32,
+    /// Wrong tokens tried before the current token is invalidated.
+    pub max_token_attempts: u32,
+    /// Minimum time between two requests for one profile.
+    pub min_request_interval_seconds: u32,
+    /// Answer 200 for unknown or inactive profiles instead of 404/409 (hides who exists).
+    pub prevent_user_existence_errors: bool,
+    pub email_sender: Option<String>,
+    pub email_subject: String,
+    /// `{token}` and `{minutes}` are replaced when the message is sent.
+    pub email_body: String,
+}
+
+impl Default for PasswordChangeSettings {
+    fn default() -> Self {
+        Self {
+            access_types: vec![AccessType::Email, AccessType::Username],
+            token_ttl_seconds: 3600,
+            max_token_attempts: 5,
+            min_request_interval_seconds: 60,
+            prevent_user_existence_errors: false,
+            email_sender: None,
+            email_subject: "Your password change code".into(),
+            email_body: "Use this code to change your password: {token}\nIt expires in {minutes} minutes. If you did not ask for it, ignore this message.".into(),
+        }
+    }
+}

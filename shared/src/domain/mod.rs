@@ -1,0 +1,26 @@
+//! Domain types that parse their input once, so the rest of the code can trust them.
+
+mod birthday;
+mod company_id;
+mod email;
+mod field;
+mod nationality;
+mod phone_number;
+mod profile_attributes;
+mod profile_id;
+mod text;
+
+pub use birthday::Birthday;
+pub use company_id::CompanyId;
+pub use email::Email;
+pub use field::ProfileField;
+pub use nationality::Nationality;
+pub use phone_number::PhoneNumber;
+pub use profile_attributes::ProfileAttributes;
+pub use profile_id::ProfileId;
+pub use text::{BoundedText, TextRules};
+
+/// Why a value was refused; the sentence a caller sees names the field and this reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidValue(pub &'static str);

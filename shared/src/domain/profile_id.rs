@@ -1,0 +1,41 @@
+use std::fmt;
+
+use uuid::Uuid;
+
+/// A profile's identifier: a random (v4) UUID, always written lower-case and hyphenated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ProfileId(Uuid);
+
+impl ProfileId {
+    pub fn new_random() -> Self {
+        Self(Uuid::new_v4())
+    }
+
+    /// Only the hyphenated form is accepted, so one profile has exactly one spelling.
+    pub fn parse(raw: &str) -> Option<Self> {
+        if raw.len() != 36 {
+            return None;
+        }
+        Uuid::try_parse(raw).ok().map(Self)
+    }
+}
+
+impl fmt::Display for ProfileId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_hyphenated_uuids_only() {
+        let id = ProfileId::new_random();
+        assert_eq!(ProfileId::parse(&id.to_string()), Some(id));
+        assert!(ProfileId::parse("ffffffff-ffff-ffff-ffff-ffffffffffff").is_some());
+        assert!(ProfileId::parse("ffffffffffffffffffffffffffffffff").is_none());
+        assert!(ProfileId::parse("gggggggg-gggg-gggg-gggg-gggggggggggg").is_none());
+    }
+}

@@ -1,0 +1,170 @@
+//! `POST /v1/companies/{company_id}/profiles?fields=a,b` (§5.1).
+
+use std::sync::Arc;
+
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::respond;
+use crate::app::App;
+use crate::domain::{ProfileAttributes, ProfileField, ProfileId};
+use crate::envelope::{Resource, success};
+use crate::error::ApiError;
+use crate::request::{parse_json, query_param};
+use crate::store::{CreateOutcome, NewProfile, keys};
+
+const RESOURCE: Resource = Resource::Profile;
+
+pub const MISSING_IDENTIFIERS: &str =
+    "Profile does not have the required identifiers to register under the company rules";
+pub const MISSING_REQUIRED: &str =
+    "Profile does not have the required fields to register under the company rules";
+pub const ALREADY_PRESENT: &str = "Profile already present";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateProfileBody {
+    register_type: String,
+    information_provider: String,
+    #[serde(default)]
+    profile: Option<Map<String, Value>>,
+    #[serde(default)]
+    options: Option<CreateOptions>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateOptions {
+    #[serde(default)]
+    active: Option<bool>,
+}
+
+pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
+    respond(create(&app, &req).await)
+}
+
+async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let company = app.authorize(req, RESOURCE).await?;
+    let shown_fields = requested_fields(query_param(req, "fields").as_deref())?;
+    let body: CreateProfileBody = parse_json(req, RESOURCE)?;
+    let config = app.company_config(&company, RESOURCE).await?;
+    let form = config
+        .register_type(&body.register_type)
+        .ok_or(ApiError::not_found(Resource::RegisterType))?;
+    if !config.accepts_provider(&body.information_provider) {
+        let shown: String = body.information_provider.chars().take(64).collect();
+        return Err(ApiError::bad_request(
+            RESOURCE,
+            format!("Unknown information_provider `{shown}`"),
+        ));
+    }
+    let attributes = ProfileAttributes::parse(&body.profile.unwrap_or_default())
+        .map_err(|e| ApiError::bad_request(RESOURCE, e.to_string()))?;
+    if let Some((field, _)) = attributes.iter().find(|(f, _)| !form.allowed.contains(f)) {
+        return Err(ApiError::bad_request(
+            RESOURCE,
+            format!(
+                "Profile field `{field}` is not allowed by register type `{}`",
+                body.register_type
+            ),
+        ));
+    }
+    let identifier_keys: Vec<String> = config
+        .identifier_sets
+        .iter()
+        .filter_map(|set| keys::identifier(&company, set, &attributes))
+        .collect();
+    if identifier_keys.is_empty() {
+        return Err(ApiError::bad_request(RESOURCE, MISSING_IDENTIFIERS));
+    }
+    if form.required.iter().any(|f| !attributes.contains(*f)) {
+        return Err(ApiError::bad_request(RESOURCE, MISSING_REQUIRED));
+    }
+
+    let profile = NewProfile {
+        company,
+        id: ProfileId::new_random(),
+        attributes,
+        active: body.options.unwrap_or_default().active.unwrap_or(true),
+        identification_provider: body.information_provider,
+        register_type: body.register_type,
+        identifier_keys,
+    };
+    match app
+        .store
+        .create_profile(&profile)
+        .await
+        .map_err(|e| e.into_api(RESOURCE))?
+    {
+        CreateOutcome::IdentifierTaken => Err(ApiError::bad_request(RESOURCE, ALREADY_PRESENT)),
+        CreateOutcome::Created => {
+            tracing::info!(company = %profile.company, profile = %profile.id, "profile created");
+            Ok(success(201, RESOURCE, Some(created_data(&profile, &shown_fields)), "Created"))
+        }
+    }
+}
+
+/// `uuid`, each field asked for in `?fields=` (`null` when the profile has none), and the
+/// provider that registered it.
+fn created_data(profile: &NewProfile, shown: &[ProfileField]) -> Value {
+    let mut data = Map::new();
+    data.insert("uuid".into(), profile.id.to_string().into());
+    for field in shown {
+        let value = profile
+            .attributes
+            .get(*field)
+            .map_or(Value::Null, |v| Value::String(v.to_owned()));
+        data.insert(field.as_str().into(), value);
+    }
+    data.insert(
+        "identification_provider".into(),
+        profile.identification_provider.clone().into(),
+    );
+    Value::Object(data)
+}
+
+/// Parses `?fields=email,name`, keeping the API's field order and dropping repeats.
+fn requested_fields(query: Option<&str>) -> Result<Vec<ProfileField>, ApiError> {
+    let Some(query) = query else {
+        return Ok(Vec::new());
+    };
+    let mut fields = Vec::new();
+    for name in query.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let field: ProfileField = name.parse().map_err(|_| {
+            let shown: String = name.chars().take(64).collect();
+            ApiError::bad_request(
+                RESOURCE,
+                format!("Query parameter `fields` names an unknown field `{shown}`"),
+            )
+        })?;
+        fields.push(field);
+    }
+    fields.sort();
+    fields.dedup();
+    Ok(fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_follow_the_api_order() {
+        let fields =
+            requested_fields(Some("email,name,nin,lastname,phone_number,origin,email")).unwrap();
+        assert_eq!(
+            fields,
+            vec![
+                ProfileField::Nin,
+                ProfileField::PhoneNumber,
+                ProfileField::Email,
+                ProfileField::Origin,
+                ProfileField::Name,
+                ProfileField::Lastname
+            ]
+        );
+        assert!(requested_fields(Some("email,password")).is_err());
+        assert_eq!(requested_fields(Some("")).unwrap(), vec![]);
+    }
+}

@@ -1,0 +1,45 @@
+//! `GET /v1/companies/{company_id}/profiles/{uuid}?disabled_profile=true` (§5.2).
+
+use std::sync::Arc;
+
+use lambda_http::{Body, Request, Response};
+
+use super::respond;
+use crate::app::App;
+use crate::domain::ProfileId;
+use crate::envelope::{Resource, success};
+use crate::error::ApiError;
+use crate::request::{path_param, query_param};
+
+const RESOURCE: Resource = Resource::Profile;
+
+pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
+    respond(show(&app, &req).await)
+}
+
+async fn show(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let company = app.authorize(req, RESOURCE).await?;
+    let include_disabled = match query_param(req, "disabled_profile").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                RESOURCE,
+                "Query parameter `disabled_profile` must be true or false",
+            ));
+        }
+    };
+    // A malformed uuid cannot name a profile: the same 404 as an unknown one.
+    let id = path_param(req, "uuid")
+        .as_deref()
+        .and_then(ProfileId::parse)
+        .ok_or(ApiError::not_found(RESOURCE))?;
+    let profile = app
+        .store
+        .get_profile(&company, id)
+        .await
+        .map_err(|e| e.into_api(RESOURCE))?
+        .filter(|profile| profile.active || include_disabled)
+        .ok_or(ApiError::not_found(RESOURCE))?;
+    Ok(success(200, RESOURCE, Some(profile.to_public_json()), "Found"))
+}

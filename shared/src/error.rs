@@ -1,0 +1,189 @@
+//! The one error type every endpoint returns, and the one place it becomes an HTTP response.
+
+use std::borrow::Cow;
+
+use lambda_http::{Body, Response};
+use serde_json::json;
+
+use crate::envelope::{Resource, json_response};
+
+/// Everything that can go wrong while serving a request.
+///
+/// Client errors carry the sentence the caller sees; server errors carry a cause that goes to
+/// the log only, so internals never leak into a response.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 401 in the authentication shape of the contract.
+    #[error("invalid or expired token")]
+    Unauthorized,
+    /// 403 in the authentication shape of the contract.
+    #[error("token may not act on this company")]
+    Forbidden,
+    /// A 4xx in the error envelope.
+    #[error("{status} {resource:?}: {errors:?}")]
+    Client {
+        status: u16,
+        resource: Resource,
+        errors: Option<Cow<'static, str>>,
+    },
+    /// A 500: a bug or an unexpected answer from a dependency.
+    #[error("internal error: {cause}")]
+    Internal { resource: Resource, cause: String },
+    /// A 503: a dependency (DynamoDB, the token server) is down, slow or throttling.
+    #[error("service unavailable: {cause}")]
+    Unavailable { resource: Resource, cause: String },
+}
+
+impl ApiError {
+    pub fn bad_request(resource: Resource, errors: impl Into<Cow<'static, str>>) -> Self {
+        Self::client(400, resource, Some(errors.into()))
+    }
+
+    pub fn not_found(resource: Resource) -> Self {
+        Self::client(404, resource, None)
+    }
+
+    pub fn conflict(resource: Resource, errors: impl Into<Cow<'static, str>>) -> Self {
+        Self::client(409, resource, Some(errors.into()))
+    }
+
+    pub fn unprocessable(resource: Resource, errors: impl Into<Cow<'static, str>>) -> Self {
+        Self::client(422, resource, Some(errors.into()))
+    }
+
+    pub fn payload_too_large(resource: Resource, errors: impl Into<Cow<'static, str>>) -> Self {
+        Self::client(413, resource, Some(errors.into()))
+    }
+
+    pub fn client(status: u16, resource: Resource, errors: Option<Cow<'static, str>>) -> Self {
+        Self::Client {
+            status,
+            resource,
+            errors,
+        }
+    }
+
+    pub fn internal(resource: Resource, cause: impl Into<String>) -> Self {
+        Self::Internal {
+            resource,
+            cause: cause.into(),
+        }
+    }
+
+    pub fn unavailable(resource: Resource, cause: impl Into<String>) -> Self {
+        Self::Unavailable {
+            resource,
+            cause: cause.into(),
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Unauthorized => 401,
+            Self::Forbidden => 403,
+            Self::Client { status, .. } => *status,
+            Self::Internal { .. } => 500,
+            Self::Unavailable { .. } => 503,
+        }
+    }
+
+    /// Turns the error into the response the contract prescribes, logging server-side causes.
+    pub fn into_response(self) -> Response<Body> {
+        let status = self.status();
+        let body = match self {
+            Self::Unauthorized => json!({"status": 401, "error": "Invalid or expired token"}),
+            Self::Forbidden => json!({"code": 403, "message": "Forbidden"}),
+            Self::Client {
+                resource, errors, ..
+            } => error_envelope(status, resource, errors.as_deref()),
+            Self::Internal { resource, cause } => {
+                tracing::error!(status, cause = %cause, "request failed");
+                error_envelope(
+                    status,
+                    resource,
+                    Some("The request could not be completed because of an internal error"),
+                )
+            }
+            Self::Unavailable { resource, cause } => {
+                tracing::warn!(status, cause = %cause, "dependency unavailable");
+                error_envelope(
+                    status,
+                    resource,
+                    Some("The service is temporarily unavailable, please retry"),
+                )
+            }
+        };
+        json_response(status, &body)
+    }
+}
+
+fn error_envelope(status: u16, resource: Resource, errors: Option<&str>) -> serde_json::Value {
+    let mut body = json!({
+        "code": status,
+        "resource": resource.as_str(),
+        "message": message_for(status),
+    });
+    if let (Some(errors), Some(map)) = (errors, body.as_object_mut()) {
+        map.insert("errors".into(), errors.into());
+    }
+    body
+}
+
+/// The envelope's `message` word for each status, as the published pages spell it.
+pub fn message_for(status: u16) -> &'static str {
+    match status {
+        400 => "Bad request",
+        404 => "Not found",
+        405 => "Method not allowed",
+        409 => "Conflict",
+        413 => "Payload too large",
+        422 => "Fail",
+        500 => "Internal server error",
+        501 => "Not Implemented",
+        503 => "Service unavailable",
+        _ => "Error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body_of(response: Response<Body>) -> serde_json::Value {
+        match response.body() {
+            Body::Text(text) => serde_json::from_str(text).unwrap(),
+            other => panic!("unexpected body {other:?}"),
+        }
+    }
+
+    #[test]
+    fn auth_errors_use_their_own_shapes() {
+        let r = ApiError::Unauthorized.into_response();
+        assert_eq!(r.status(), 401);
+        assert_eq!(
+            body_of(r),
+            json!({"status": 401, "error": "Invalid or expired token"})
+        );
+        let r = ApiError::Forbidden.into_response();
+        assert_eq!(r.status(), 403);
+        assert_eq!(body_of(r), json!({"code": 403, "message": "Forbidden"}));
+    }
+
+    #[test]
+    fn not_found_has_no_errors_key() {
+        let r = ApiError::not_found(Resource::CompanyConfig).into_response();
+        assert_eq!(
+            body_of(r),
+            json!({"code": 404, "resource": "Company Config", "message": "Not found"})
+        );
+    }
+
+    #[test]
+    fn server_errors_hide_their_cause() {
+        let r = ApiError::internal(Resource::Profile, "secret detail").into_response();
+        assert_eq!(r.status(), 500);
+        let text = body_of(r).to_string();
+        assert!(!text.contains("secret detail"));
+        assert!(text.contains("internal error"));
+    }
+}

@@ -1,0 +1,197 @@
+//! Reading what a request carries: path and query parameters, and a JSON body that is parsed
+//! into a typed value or refused with a 4xx naming what is wrong.
+
+use lambda_http::{Body, Request, RequestExt};
+use serde::de::DeserializeOwned;
+use serde_json::error::Category;
+
+use crate::envelope::Resource;
+use crate::error::ApiError;
+
+/// Bodies of this API are small JSON objects; anything larger is refused before parsing.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub fn path_param(req: &Request, name: &str) -> Option<String> {
+    req.path_parameters().first(name).map(str::to_owned)
+}
+
+pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    req.query_string_parameters().first(name).map(str::to_owned)
+}
+
+fn body_bytes(req: &Request) -> &[u8] {
+    match req.body() {
+        Body::Empty => &[],
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    }
+}
+
+/// Parses the body as `T`. Errors never echo values from the body, only field names, because
+/// a body may carry a password.
+pub fn parse_json<T: DeserializeOwned>(req: &Request, resource: Resource) -> Result<T, ApiError> {
+    parse_json_bytes(body_bytes(req), resource)
+}
+
+pub fn parse_json_bytes<T: DeserializeOwned>(bytes: &[u8], resource: Resource) -> Result<T, ApiError> {
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::payload_too_large(
+            resource,
+            format!("Request body is larger than {MAX_BODY_BYTES} bytes"),
+        ));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request(resource, "Request body is required"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let sentence = match inner.classify() {
+            Category::Syntax | Category::Eof | Category::Io => not_json(&inner),
+            Category::Data => describe_data_error(&path, &inner.to_string()),
+        };
+        ApiError::bad_request(resource, sentence)
+    })?;
+    // Trailing characters after the JSON value are an error too.
+    de.end()
+        .map_err(|e| ApiError::bad_request(resource, not_json(&e)))?;
+    Ok(value)
+}
+
+fn not_json(err: &serde_json::Error) -> String {
+    format!("Request body is not valid JSON ({})", position(err))
+}
+
+fn position(err: &serde_json::Error) -> String {
+    format!("line {} column {}", err.line(), err.column())
+}
+
+/// Rewrites serde's message into a sentence that names the field but not the value sent.
+fn describe_data_error(path: &str, message: &str) -> String {
+    let at = |path: &str| {
+        if path == "." {
+            "the request body".to_owned()
+        } else {
+            format!("`{path}`")
+        }
+    };
+    let quoted = |text: &str| -> Option<String> {
+        let start = text.find('`')? + 1;
+        let len = text[start..].find('`')?;
+        Some(text[start..start + len].chars().take(64).collect())
+    };
+    if message.starts_with("unknown field") {
+        let name = quoted(message).unwrap_or_default();
+        if path == "." {
+            format!("Unknown field `{name}`")
+        } else {
+            format!("Unknown field `{name}` in {}", at(path))
+        }
+    } else if message.starts_with("missing field") {
+        let name = quoted(message).unwrap_or_default();
+        let full = if path == "." {
+            name
+        } else {
+            format!("{path}.{name}")
+        };
+        format!("Missing field `{full}`")
+    } else if let Some((_, expected)) = message.split_once(", expected ") {
+        let expected = expected.split(" at line ").next().unwrap_or(expected);
+        format!("{} must be {expected}", capitalised(&at(path)))
+    } else {
+        format!("{} is invalid", capitalised(&at(path)))
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[allow(dead_code)]
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        name: String,
+        inner: Option<Inner>,
+    }
+
+    #[allow(dead_code)]
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Inner {
+        flag: bool,
+    }
+
+    fn error_of(bytes: &[u8]) -> (u16, String) {
+        let err = parse_json_bytes::<Body>(bytes, Resource::Profile).unwrap_err();
+        let status = err.status();
+        match err {
+            ApiError::Client {
+                errors: Some(e), ..
+            } => (status, e.into_owned()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn sentences_name_the_problem() {
+        assert_eq!(
+            error_of(b"{\"name\": "),
+            (
+                400,
+                "Request body is not valid JSON (line 1 column 9)".into()
+            )
+        );
+        assert_eq!(
+            error_of(b"{\"name\": 5}"),
+            (400, "`name` must be a string".into())
+        );
+        assert_eq!(
+            error_of(b"{\"name\": \"a\", \"inner\": {\"flag\": \"secret-value\"}}"),
+            (400, "`inner.flag` must be a boolean".into())
+        );
+        assert_eq!(
+            error_of(b"{\"name\": \"a\", \"extra\": 1}"),
+            (400, "Unknown field `extra`".into())
+        );
+        assert_eq!(
+            error_of(b"{\"inner\": {\"flag\": true}}"),
+            (400, "Missing field `name`".into())
+        );
+        assert_eq!(
+            error_of(b"[1,2]"),
+            (400, "The request body must be struct Body".into())
+        );
+        assert_eq!(error_of(b"  "), (400, "Request body is required".into()));
+        assert_eq!(
+            error_of(b"{\"name\": \"a\"} trailing"),
+            (
+                400,
+                "Request body is not valid JSON (line 1 column 15)".into()
+            )
+        );
+    }
+
+    #[test]
+    fn never_echoes_values() {
+        let (_, sentence) = error_of(b"{\"name\": \"a\", \"inner\": {\"flag\": \"hunter2\"}}");
+        assert!(!sentence.contains("hunter2"));
+    }
+
+    #[test]
+    fn oversize_bodies_are_413() {
+        let big = vec![b' '; MAX_BODY_BYTES + 1];
+        assert_eq!(error_of(&big).0, 413);
+    }
+}

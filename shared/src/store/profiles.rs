@@ -1,0 +1,212 @@
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use serde_json::{Map, Value};
+
+use super::attributes::{Item, get_bool, get_s, n, s, to_json};
+use super::{Store, StoreError, keys};
+use crate::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId};
+use crate::profile::Profile;
+
+/// A profile about to be registered, with the identifier keys it reserves.
+#[derive(Debug, Clone)]
+pub struct NewProfile {
+    pub company: CompanyId,
+    pub id: ProfileId,
+    pub attributes: ProfileAttributes,
+    pub active: bool,
+    pub identification_provider: String,
+    pub register_type: String,
+    pub identifier_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateOutcome {
+    Created,
+    /// One of the identifier keys belongs to another profile.
+    IdentifierTaken,
+}
+
+/// DynamoDB cancels a transaction that races another on the same item; such a cancellation is
+/// retried, since the winner's write decides whether the loser's condition now fails.
+const CONFLICT_RETRIES: u32 = 8;
+
+impl Store {
+    /// Writes the profile and its identifier items in one transaction: all or nothing.
+    pub async fn create_profile(&self, profile: &NewProfile) -> Result<CreateOutcome, StoreError> {
+        let items = self.create_items(profile)?;
+        let mut attempt = 0;
+        loop {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(CreateOutcome::Created),
+                Err(err) => err,
+            };
+            match cancellation(&err) {
+                Cancellation::ConditionFailed => return Ok(CreateOutcome::IdentifierTaken),
+                Cancellation::Conflict if attempt < CONFLICT_RETRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+                _ => return Err(err.into()),
+            }
+        }
+    }
+
+    fn create_items(&self, profile: &NewProfile) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let now = unix_now();
+        let profile_key = keys::profile(&profile.company, profile.id);
+        let mut item = Item::new();
+        item.insert("pk".into(), s(&profile_key));
+        item.insert("kind".into(), s("profile"));
+        item.insert("company_id".into(), s(profile.company.as_str()));
+        item.insert("uuid".into(), s(profile.id.to_string()));
+        for (field, value) in profile.attributes.iter() {
+            item.insert(field.as_str().into(), s(value));
+        }
+        item.insert("active".into(), AttributeValue::Bool(profile.active));
+        item.insert(
+            "identification_provider".into(),
+            s(&profile.identification_provider),
+        );
+        item.insert("register_type".into(), s(&profile.register_type));
+        item.insert("trusted_fields".into(), AttributeValue::M(Default::default()));
+        item.insert(
+            "field_expiration_time".into(),
+            AttributeValue::M(Default::default()),
+        );
+        item.insert(
+            "two_factor_authentication".into(),
+            AttributeValue::L(Vec::new()),
+        );
+        item.insert(
+            "identifier_keys".into(),
+            AttributeValue::L(profile.identifier_keys.iter().map(s).collect()),
+        );
+        item.insert("created_at".into(), n(now));
+        item.insert("updated_at".into(), n(now));
+
+        let mut writes = vec![self.put_new(item)?];
+        for key in &profile.identifier_keys {
+            let mut reservation = Item::new();
+            reservation.insert("pk".into(), s(key));
+            reservation.insert("kind".into(), s("identifier"));
+            reservation.insert("company_id".into(), s(profile.company.as_str()));
+            reservation.insert("uuid".into(), s(profile.id.to_string()));
+            reservation.insert("created_at".into(), n(now));
+            writes.push(self.put_new(reservation)?);
+        }
+        Ok(writes)
+    }
+
+    fn put_new(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.tables.profiles)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Reads a profile with a strongly consistent read, so a create is visible at once.
+    pub async fn get_profile(
+        &self,
+        company: &CompanyId,
+        id: ProfileId,
+    ) -> Result<Option<Profile>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.tables.profiles)
+            .key("pk", s(keys::profile(company, id)))
+            .consistent_read(true)
+            .send()
+            .await?;
+        output.item.as_ref().map(profile_from_item).transpose()
+    }
+}
+
+pub(crate) fn profile_from_item(item: &Item) -> Result<Profile, StoreError> {
+    let corrupt = |what: &str| StoreError::Corrupt(format!("profile item without valid {what}"));
+    let id = get_s(item, "uuid")
+        .and_then(ProfileId::parse)
+        .ok_or_else(|| corrupt("uuid"))?;
+    let mut raw = Map::new();
+    for field in ProfileField::ALL {
+        if let Some(value) = get_s(item, field.as_str()) {
+            raw.insert(field.as_str().into(), Value::String(value.to_owned()));
+        }
+    }
+    // Stored values were normalised when written; parsing again keeps the type's guarantee.
+    let attributes = ProfileAttributes::parse(&raw).map_err(|e| corrupt(&e.to_string()))?;
+    let object = |name: &str| match item.get(name).map(to_json) {
+        Some(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    let two_factor_authentication = match item.get("two_factor_authentication").map(to_json) {
+        Some(Value::Array(list)) => list,
+        _ => Vec::new(),
+    };
+    Ok(Profile {
+        id,
+        attributes,
+        active: get_bool(item, "active").ok_or_else(|| corrupt("active"))?,
+        identification_provider: get_s(item, "identification_provider").map(str::to_owned),
+        trusted_fields: object("trusted_fields"),
+        field_expiration_time: object("field_expiration_time"),
+        two_factor_authentication,
+    })
+}
+
+enum Cancellation {
+    ConditionFailed,
+    Conflict,
+    Other,
+}
+
+fn cancellation<R>(err: &SdkError<TransactWriteItemsError, R>) -> Cancellation {
+    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+        err.as_service_error()
+    else {
+        return Cancellation::Other;
+    };
+    let codes: Vec<&str> = cancelled
+        .cancellation_reasons()
+        .iter()
+        .filter_map(|r| r.code())
+        .collect();
+    if codes.contains(&"ConditionalCheckFailed") {
+        Cancellation::ConditionFailed
+    } else if codes.contains(&"TransactionConflict") {
+        Cancellation::Conflict
+    } else {
+        Cancellation::Other
+    }
+}
+
+/// Exponential backoff with jitter taken from the clock, so racing writers spread out.
+fn backoff(attempt: u32) -> Duration {
+    let base = 10u64 << attempt.min(6);
+    let jitter = u64::from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0),
+    ) % base;
+    Duration::from_millis(base / 2 + jitter / 2)
+}
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
