@@ -46,7 +46,11 @@ impl App {
     }
 
     /// The company of the path, once the bearer token is verified and allowed to act on it.
-    pub async fn authorize(&self, req: &Request, resource: Resource) -> Result<CompanyId, ApiError> {
+    pub async fn authorize(
+        &self,
+        req: &Request,
+        resource: Resource,
+    ) -> Result<CompanyId, ApiError> {
         let token = bearer_token(req.headers()).ok_or(ApiError::Unauthorized)?;
         let claims = self.auth.verify(token).await.map_err(|e| match e {
             AuthError::Invalid => ApiError::Unauthorized,

@@ -32,7 +32,12 @@ impl Resource {
 }
 
 /// `{"code", "resource", "data", "message"}`; `data` is left out when there is none.
-pub fn success(status: u16, resource: Resource, data: Option<Value>, message: &str) -> Response<Body> {
+pub fn success(
+    status: u16,
+    resource: Resource,
+    data: Option<Value>,
+    message: &str,
+) -> Response<Body> {
     let mut body = json!({"code": status, "resource": resource.as_str()});
     if let (Some(data), Some(map)) = (data, body.as_object_mut()) {
         map.insert("data".into(), data);
@@ -45,8 +50,8 @@ pub fn success(status: u16, resource: Resource, data: Option<Value>, message: &s
 
 pub fn json_response(status: u16, body: &Value) -> Response<Body> {
     let mut response = Response::new(Body::Text(body.to_string()));
-    *response.status_mut() =
-        lambda_http::http::StatusCode::from_u16(status).unwrap_or(lambda_http::http::StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() = lambda_http::http::StatusCode::from_u16(status)
+        .unwrap_or(lambda_http::http::StatusCode::INTERNAL_SERVER_ERROR);
     response.headers_mut().insert(
         lambda_http::http::header::CONTENT_TYPE,
         lambda_http::http::HeaderValue::from_static("application/json"),

@@ -34,7 +34,10 @@ pub fn parse_json<T: DeserializeOwned>(req: &Request, resource: Resource) -> Res
     parse_json_bytes(body_bytes(req), resource)
 }
 
-pub fn parse_json_bytes<T: DeserializeOwned>(bytes: &[u8], resource: Resource) -> Result<T, ApiError> {
+pub fn parse_json_bytes<T: DeserializeOwned>(
+    bytes: &[u8],
+    resource: Resource,
+) -> Result<T, ApiError> {
     if bytes.len() > MAX_BODY_BYTES {
         return Err(ApiError::payload_too_large(
             resource,

@@ -146,7 +146,10 @@ mod tests {
             })))
             .mount(&server)
             .await;
-        assert_eq!(verifier(&server).verify("bad").await, Err(AuthError::Invalid));
+        assert_eq!(
+            verifier(&server).verify("bad").await,
+            Err(AuthError::Invalid)
+        );
     }
 
     #[tokio::test]
@@ -156,7 +159,10 @@ mod tests {
             .respond_with(ResponseTemplate::new(200).set_body_json(token_info(json!("7"), 0)))
             .mount(&server)
             .await;
-        assert_eq!(verifier(&server).verify("old").await, Err(AuthError::Invalid));
+        assert_eq!(
+            verifier(&server).verify("old").await,
+            Err(AuthError::Invalid)
+        );
     }
 
     #[tokio::test]
@@ -196,6 +202,9 @@ mod tests {
             Duration::from_millis(300),
         )
         .unwrap();
-        assert!(matches!(v.verify("t").await, Err(AuthError::Unavailable(_))));
+        assert!(matches!(
+            v.verify("t").await,
+            Err(AuthError::Unavailable(_))
+        ));
     }
 }

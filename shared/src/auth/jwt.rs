@@ -94,7 +94,10 @@ impl JwtVerifier {
             if secret.len() < 32 {
                 return Err("JWT_HS256_SECRET must be at least 32 bytes".into());
             }
-            JwtKeys::Static(DecodingKey::from_secret(secret.as_bytes()), Algorithm::HS256)
+            JwtKeys::Static(
+                DecodingKey::from_secret(secret.as_bytes()),
+                Algorithm::HS256,
+            )
         } else {
             let pem = match (var("JWT_PUBLIC_KEY"), var("JWT_PUBLIC_KEY_FILE")) {
                 (Some(pem), _) => pem,
@@ -210,7 +213,10 @@ mod tests {
 
     fn hs256() -> JwtVerifier {
         JwtVerifier::new(
-            JwtKeys::Static(DecodingKey::from_secret(SECRET.as_bytes()), Algorithm::HS256),
+            JwtKeys::Static(
+                DecodingKey::from_secret(SECRET.as_bytes()),
+                Algorithm::HS256,
+            ),
             Some("https://issuer.test"),
             None,
         )
@@ -242,17 +248,27 @@ mod tests {
         let now = get_current_timestamp();
         let iss = "https://issuer.test";
         let cases = [
-            sign(json!({"company_uid": "1", "exp": now - 120, "iss": iss}), SECRET),
+            sign(
+                json!({"company_uid": "1", "exp": now - 120, "iss": iss}),
+                SECRET,
+            ),
             sign(
                 json!({"company_uid": "1", "exp": now + 60, "iss": iss}),
                 "another-secret-another-secret-12345",
             ),
-            sign(json!({"company_uid": "1", "exp": now + 60, "iss": "https://evil"}), SECRET),
+            sign(
+                json!({"company_uid": "1", "exp": now + 60, "iss": "https://evil"}),
+                SECRET,
+            ),
             sign(json!({"company_uid": "1", "iss": iss}), SECRET),
             "not-a-jwt".to_owned(),
         ];
         for token in cases {
-            assert_eq!(hs256().verify(&token).await, Err(AuthError::Invalid), "{token}");
+            assert_eq!(
+                hs256().verify(&token).await,
+                Err(AuthError::Invalid),
+                "{token}"
+            );
         }
     }
 

@@ -217,7 +217,11 @@ impl CompanyConfig {
 fn path_error<E: fmt::Display>(err: serde_path_to_error::Error<E>) -> ConfigError {
     let path = err.path().to_string();
     let inner = err.into_inner().to_string();
-    let at = if path == "." { "(top level)".to_owned() } else { path };
+    let at = if path == "." {
+        "(top level)".to_owned()
+    } else {
+        path
+    };
     ConfigError(vec![format!("{at}: {inner}")])
 }
 
@@ -271,7 +275,10 @@ mod tests {
         value["identifier_sets"] = json!([["origin"]]);
         let err = CompanyConfig::from_value(value).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("register_types.nin_register.required"), "{text}");
+        assert!(
+            text.contains("register_types.nin_register.required"),
+            "{text}"
+        );
         assert!(text.contains("identifier_sets[0]: needs one of"), "{text}");
         assert!(text.contains("login_forms[0].identifiers"), "{text}");
     }

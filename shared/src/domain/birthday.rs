@@ -61,7 +61,10 @@ mod tests {
 
     #[test]
     fn accepts_the_published_example_and_leap_days() {
-        assert_eq!(Birthday::parse("12-03-4567").unwrap().as_ref(), "12-03-4567");
+        assert_eq!(
+            Birthday::parse("12-03-4567").unwrap().as_ref(),
+            "12-03-4567"
+        );
         assert!(Birthday::parse("29-02-2024").is_ok());
         assert!(Birthday::parse("29-02-2000").is_ok());
     }

@@ -100,7 +100,12 @@ async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         CreateOutcome::IdentifierTaken => Err(ApiError::bad_request(RESOURCE, ALREADY_PRESENT)),
         CreateOutcome::Created => {
             tracing::info!(company = %profile.company, profile = %profile.id, "profile created");
-            Ok(success(201, RESOURCE, Some(created_data(&profile, &shown_fields)), "Created"))
+            Ok(success(
+                201,
+                RESOURCE,
+                Some(created_data(&profile, &shown_fields)),
+                "Created",
+            ))
         }
     }
 }

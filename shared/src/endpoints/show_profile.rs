@@ -41,5 +41,10 @@ async fn show(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         .map_err(|e| e.into_api(RESOURCE))?
         .filter(|profile| profile.active || include_disabled)
         .ok_or(ApiError::not_found(RESOURCE))?;
-    Ok(success(200, RESOURCE, Some(profile.to_public_json()), "Found"))
+    Ok(success(
+        200,
+        RESOURCE,
+        Some(profile.to_public_json()),
+        "Found",
+    ))
 }

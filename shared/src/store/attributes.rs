@@ -16,7 +16,9 @@ pub fn n(value: impl ToString) -> AttributeValue {
 }
 
 pub fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
 }
 
 pub fn get_bool(item: &Item, name: &str) -> Option<bool> {
@@ -30,7 +32,12 @@ pub fn to_json(value: &AttributeValue) -> Value {
             .parse::<i64>()
             .map(Value::from)
             .ok()
-            .or_else(|| n.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number))
+            .or_else(|| {
+                n.parse::<f64>()
+                    .ok()
+                    .and_then(Number::from_f64)
+                    .map(Value::Number)
+            })
             .unwrap_or_else(|| Value::String(n.clone())),
         AttributeValue::Bool(b) => Value::Bool(*b),
         AttributeValue::Null(_) => Value::Null,
@@ -40,7 +47,9 @@ pub fn to_json(value: &AttributeValue) -> Value {
                 .map(|(k, v)| (k.clone(), to_json(v)))
                 .collect::<Map<_, _>>(),
         ),
-        AttributeValue::Ss(items) => Value::Array(items.iter().cloned().map(Value::String).collect()),
+        AttributeValue::Ss(items) => {
+            Value::Array(items.iter().cloned().map(Value::String).collect())
+        }
         _ => Value::Null,
     }
 }
@@ -54,13 +63,19 @@ mod tests {
     fn converts_nested_values() {
         let item = AttributeValue::M(
             [
-                ("a".to_owned(), AttributeValue::L(vec![n(1), s("x"), AttributeValue::Bool(true)])),
+                (
+                    "a".to_owned(),
+                    AttributeValue::L(vec![n(1), s("x"), AttributeValue::Bool(true)]),
+                ),
                 ("b".to_owned(), AttributeValue::N("2.5".into())),
                 ("c".to_owned(), AttributeValue::M(Default::default())),
             ]
             .into_iter()
             .collect(),
         );
-        assert_eq!(to_json(&item), json!({"a": [1, "x", true], "b": 2.5, "c": {}}));
+        assert_eq!(
+            to_json(&item),
+            json!({"a": [1, "x", true], "b": 2.5, "c": {}})
+        );
     }
 }

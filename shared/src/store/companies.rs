@@ -7,7 +7,10 @@ use crate::company::CompanyConfig;
 
 impl Store {
     /// The company's configuration, or `None` for an unknown company.
-    pub async fn company_config(&self, company_id: &str) -> Result<Option<CompanyConfig>, StoreError> {
+    pub async fn company_config(
+        &self,
+        company_id: &str,
+    ) -> Result<Option<CompanyConfig>, StoreError> {
         let output = self
             .client
             .get_item()

@@ -40,8 +40,16 @@ mod tests {
     fn composite_keys_cannot_collide() {
         let company = CompanyId::parse("-1").unwrap();
         let set = IdentifierSet(vec![ProfileField::Username, ProfileField::Origin]);
-        let a = identifier(&company, &set, &attrs(json!({"username": "a#3:b", "origin": "c"})));
-        let b = identifier(&company, &set, &attrs(json!({"username": "a", "origin": "b#1:c"})));
+        let a = identifier(
+            &company,
+            &set,
+            &attrs(json!({"username": "a#3:b", "origin": "c"})),
+        );
+        let b = identifier(
+            &company,
+            &set,
+            &attrs(json!({"username": "a", "origin": "b#1:c"})),
+        );
         assert_ne!(a, b);
         assert_eq!(
             identifier(&company, &set, &attrs(json!({"username": "ann"}))),

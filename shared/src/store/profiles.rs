@@ -77,7 +77,10 @@ impl Store {
             s(&profile.identification_provider),
         );
         item.insert("register_type".into(), s(&profile.register_type));
-        item.insert("trusted_fields".into(), AttributeValue::M(Default::default()));
+        item.insert(
+            "trusted_fields".into(),
+            AttributeValue::M(Default::default()),
+        );
         item.insert(
             "field_expiration_time".into(),
             AttributeValue::M(Default::default()),

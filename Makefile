@@ -1,0 +1,30 @@
+# Every target runs from a fresh clone: tools are installed into .local/ on first use.
+.PHONY: dev test token keys tools validate-config lint fmt
+
+COMPANY ?= -1
+
+dev: ## Local stack: DynamoDB Local on :8000, the functions on http://127.0.0.1:9000
+	@bash scripts/dev.sh
+
+test: ## Unit, DynamoDB Local and black-box HTTP tests, lints
+	@bash scripts/test.sh
+
+token: ## A bearer token the local stack accepts: make token COMPANY=-1 (last line, alone)
+	@bash -c 'source scripts/lib.sh && ensure_keys'
+	@cargo run --quiet -p idp-admin -- token --company "$(COMPANY)"
+
+keys: ## The local token signing key pair, in .local/
+	@bash -c 'source scripts/lib.sh && ensure_keys'
+
+tools: ## Install the pinned local tools into .local/
+	@bash scripts/install-tools.sh
+
+validate-config: ## Validate every company configuration under config/
+	@cargo run --quiet -p idp-admin -- validate config/companies/*.yaml
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all

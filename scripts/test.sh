@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `make test`: unit tests, handler tests against DynamoDB Local, black-box HTTP tests against the
+# real binaries served by `cargo lambda watch`, and the template lint. Starts and stops its own
+# DynamoDB Local and function server on ports apart from `make dev`'s, so both can run at once.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+DDB_PORT=${TEST_DDB_PORT:-8100}
+API_PORT=${TEST_API_PORT:-9100}
+
+trap stop_all EXIT
+trap 'stop_all; exit 130' INT TERM
+
+bash scripts/install-tools.sh
+ensure_keys
+write_env "$LOCAL/test.env" "$DDB_PORT"
+export_env "$LOCAL/test.env"
+
+log "formatting and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+log "building"
+cargo build --workspace --all-targets --quiet
+
+start_dynamodb "$DDB_PORT"
+target/debug/idp-admin create-tables --template template.yaml
+target/debug/idp-admin load config/companies/demo.yaml
+
+start_functions "$API_PORT" "$LOCAL/test.env" "$LOCAL/functions-test.log"
+export IDP_BASE_URL="http://127.0.0.1:$API_PORT"
+export IDP_FUNCTIONS_LOG="$LOCAL/functions-test.log"
+export IDP_JWT_PRIVATE_KEY="$LOCAL/jwt-private.pem"
+
+log "cargo test"
+cargo test --workspace --quiet -- --test-threads 8
+
+log "template lint"
+"$LOCAL/venv/bin/cfn-lint" template.yaml
+log "all checks passed"
