@@ -11,7 +11,7 @@ test: ## Unit, DynamoDB Local and black-box HTTP tests, lints
 
 token: ## A bearer token the local stack accepts: make token COMPANY=-1 (last line, alone)
 	@bash -c 'source scripts/lib.sh && ensure_keys'
-	@cargo run --quiet -p idp-admin -- token --company "$(COMPANY)"
+	@cargo run --quiet -p idp-admin -- token --company="$(COMPANY)"
 
 keys: ## The local token signing key pair, in .local/
 	@bash -c 'source scripts/lib.sh && ensure_keys'

@@ -21,7 +21,7 @@ target/debug/idp-admin create-tables --template template.yaml
 target/debug/idp-admin load config/companies/demo.yaml
 
 (cd "$ROOT" && exec setsid "$LOCAL/venv/bin/cargo-lambda" lambda watch \
-  -a 127.0.0.1 -P "$API_PORT" --env-file "$LOCAL/dev.env") &
+  -A 127.0.0.1 -P "$API_PORT" --env-file "$LOCAL/dev.env") &
 PIDS+=($!)
 wait_for_port "$API_PORT" 120 "cargo lambda watch"
 cat >&2 <<MSG

@@ -90,8 +90,8 @@ start_functions() {
   local port=$1 env_file=$2 logfile=$3
   port_free "$port" || { log "port $port is in use; stop whatever holds it"; return 1; }
   log "serving the functions on http://127.0.0.1:$port"
-  (cd "$ROOT" && exec setsid "$LOCAL/venv/bin/cargo-lambda" lambda watch --ignore-changes \
-    -a 127.0.0.1 -P "$port" --env-file "$env_file" >"$logfile" 2>&1) &
+  (cd "$ROOT" && exec setsid "$LOCAL/venv/bin/cargo-lambda" lambda watch --ignore-changes --concurrency 4 \
+    -A 127.0.0.1 -P "$port" --env-file "$env_file" >"$logfile" 2>&1) &
   PIDS+=($!)
   wait_for_port "$port" 120 "cargo lambda watch"
 }

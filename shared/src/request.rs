@@ -30,6 +30,9 @@ fn body_bytes(req: &Request) -> &[u8] {
 
 /// Parses the body as `T`. Errors never echo values from the body, only field names, because
 /// a body may carry a password.
+///
+/// Nested structs in `T` would accept arrays too (serde's sequence form of a struct); bodies
+/// keep nested objects as maps and read them explicitly instead.
 pub fn parse_json<T: DeserializeOwned>(req: &Request, resource: Resource) -> Result<T, ApiError> {
     parse_json_bytes(body_bytes(req), resource)
 }
@@ -44,8 +47,15 @@ pub fn parse_json_bytes<T: DeserializeOwned>(
             format!("Request body is larger than {MAX_BODY_BYTES} bytes"),
         ));
     }
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace()) else {
         return Err(ApiError::bad_request(resource, "Request body is required"));
+    };
+    // serde lets a struct be written as an array; this API's bodies are objects only.
+    if *first != b'{' {
+        return Err(ApiError::bad_request(
+            resource,
+            "Request body must be a JSON object",
+        ));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
@@ -87,10 +97,12 @@ fn describe_data_error(path: &str, message: &str) -> String {
     };
     if message.starts_with("unknown field") {
         let name = quoted(message).unwrap_or_default();
-        if path == "." {
+        // The path ends at the unknown field itself; name its parent.
+        let parent = path.rsplit_once('.').map_or(".", |(parent, _)| parent);
+        if parent == "." {
             format!("Unknown field `{name}`")
         } else {
-            format!("Unknown field `{name}` in {}", at(path))
+            format!("Unknown field `{name}` in {}", at(parent))
         }
     } else if message.starts_with("missing field") {
         let name = quoted(message).unwrap_or_default();
@@ -169,12 +181,16 @@ mod tests {
             (400, "Unknown field `extra`".into())
         );
         assert_eq!(
+            error_of(b"{\"name\": \"a\", \"inner\": {\"flag\": true, \"x\": 1}}"),
+            (400, "Unknown field `x` in `inner`".into())
+        );
+        assert_eq!(
             error_of(b"{\"inner\": {\"flag\": true}}"),
             (400, "Missing field `name`".into())
         );
         assert_eq!(
             error_of(b"[1,2]"),
-            (400, "The request body must be struct Body".into())
+            (400, "Request body must be a JSON object".into())
         );
         assert_eq!(error_of(b"  "), (400, "Request body is required".into()));
         assert_eq!(

@@ -271,7 +271,7 @@ mod tests {
     fn sections_must_agree() {
         let mut value = demo();
         value["register_types"]["nin_register"]["required"] = json!(["name"]);
-        value["login_forms"][0]["identifiers"] = json!(["origin"]);
+        value["login_forms"][0]["identifiers"] = json!(["nin"]);
         value["identifier_sets"] = json!([["origin"]]);
         let err = CompanyConfig::from_value(value).unwrap_err();
         let text = err.to_string();

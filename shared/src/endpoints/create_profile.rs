@@ -30,14 +30,29 @@ struct CreateProfileBody {
     #[serde(default)]
     profile: Option<Map<String, Value>>,
     #[serde(default)]
-    options: Option<CreateOptions>,
+    options: Option<Map<String, Value>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateOptions {
-    #[serde(default)]
-    active: Option<bool>,
+/// `options.active` (default true); `options` admits no other key.
+fn initial_active(options: Option<&Map<String, Value>>) -> Result<bool, ApiError> {
+    let Some(options) = options else {
+        return Ok(true);
+    };
+    if let Some(key) = options.keys().find(|k| k.as_str() != "active") {
+        let shown: String = key.chars().take(64).collect();
+        return Err(ApiError::bad_request(
+            RESOURCE,
+            format!("Unknown field `{shown}` in `options`"),
+        ));
+    }
+    match options.get("active") {
+        None | Some(Value::Null) => Ok(true),
+        Some(Value::Bool(active)) => Ok(*active),
+        Some(_) => Err(ApiError::bad_request(
+            RESOURCE,
+            "`options.active` must be a boolean",
+        )),
+    }
 }
 
 pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
@@ -48,6 +63,7 @@ async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let company = app.authorize(req, RESOURCE).await?;
     let shown_fields = requested_fields(query_param(req, "fields").as_deref())?;
     let body: CreateProfileBody = parse_json(req, RESOURCE)?;
+    let active = initial_active(body.options.as_ref())?;
     let config = app.company_config(&company, RESOURCE).await?;
     let form = config
         .register_type(&body.register_type)
@@ -86,7 +102,7 @@ async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         company,
         id: ProfileId::new_random(),
         attributes,
-        active: body.options.unwrap_or_default().active.unwrap_or(true),
+        active,
         identification_provider: body.information_provider,
         register_type: body.register_type,
         identifier_keys,
