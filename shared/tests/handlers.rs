@@ -1,5 +1,6 @@
 //! Handler tests: each endpoint's `handle` called in-process against DynamoDB Local
 //! (`make test` starts it and exports its endpoint). Every test works in a company of its own.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -33,7 +34,7 @@ async fn app() -> Arc<App> {
     );
     Arc::new(App::new(
         store,
-        TokenVerifier::Jwt(verifier),
+        TokenVerifier::Jwt(Box::new(verifier)),
         Duration::from_secs(60),
     ))
 }
@@ -375,7 +376,7 @@ async fn dynamodb_unreachable_gives_a_clean_503() {
     );
     let app = Arc::new(App::new(
         store,
-        TokenVerifier::Jwt(verifier),
+        TokenVerifier::Jwt(Box::new(verifier)),
         Duration::from_secs(60),
     ));
     let (status, body) = create(&app, "any", &body_with(person(1)), None).await;

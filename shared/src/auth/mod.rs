@@ -33,7 +33,7 @@ pub enum AuthError {
 #[derive(Debug)]
 pub enum TokenVerifier {
     Introspection(Introspection),
-    Jwt(JwtVerifier),
+    Jwt(Box<JwtVerifier>),
 }
 
 impl TokenVerifier {
@@ -42,7 +42,7 @@ impl TokenVerifier {
         let mode = std::env::var("AUTH_MODE").unwrap_or_else(|_| "introspection".into());
         match mode.as_str() {
             "introspection" => Ok(Self::Introspection(Introspection::from_env()?)),
-            "jwt" => Ok(Self::Jwt(JwtVerifier::from_env()?)),
+            "jwt" => Ok(Self::Jwt(Box::new(JwtVerifier::from_env()?))),
             other => Err(format!(
                 "AUTH_MODE `{other}` is not supported (use introspection or jwt)"
             )),
