@@ -34,8 +34,11 @@ export IDP_FUNCTIONS_LOG="$LOCAL/functions-test.log"
 export IDP_JWT_PRIVATE_KEY="$LOCAL/jwt-private.pem"
 
 log "cargo test"
-cargo test --workspace --quiet -- --test-threads 8
+cargo test --workspace --quiet --no-fail-fast -- --test-threads 8 2>&1 | tee "$LOCAL/test-output.log"
 
 log "template lint"
 "$LOCAL/venv/bin/cfn-lint" template.yaml
 log "all checks passed"
+# One closing line for the whole run (cargo prints one per test binary).
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' \
+  "$LOCAL/test-output.log"

@@ -1,1 +1,217 @@
+//! Helpers for the black-box tests: they speak HTTP to the functions served by
+//! `cargo lambda watch` (started by `make test`), mint tokens with the local signing key, give
+//! each test a company of its own, and check every response against `openapi.yaml`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod openapi;
+
+use std::sync::OnceLock;
+
+use idp_core::company::CompanyConfig;
+use idp_core::store::{Store, Tables, dynamodb_client};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode, get_current_timestamp};
+use serde_json::{Value, json};
+
+pub const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
+fn env(name: &str) -> String {
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} is unset: run the tests with `make test`"))
+}
+
+pub fn base_url() -> String {
+    env("IDP_BASE_URL")
+}
+
+fn signing_key() -> &'static EncodingKey {
+    static KEY: OnceLock<EncodingKey> = OnceLock::new();
+    KEY.get_or_init(|| {
+        let pem = std::fs::read(env("IDP_JWT_PRIVATE_KEY")).unwrap();
+        EncodingKey::from_ed_pem(&pem).unwrap()
+    })
+}
+
+/// A token for `company`, valid for ten minutes.
+pub fn token(company: &str) -> String {
+    token_expiring(company, 600)
+}
+
+/// A token whose `exp` lies `seconds` from now (negative: already expired).
+pub fn token_expiring(company: &str, seconds: i64) -> String {
+    let now = get_current_timestamp() as i64;
+    let claims =
+        json!({"company_uid": company, "iat": now, "exp": now + seconds, "iss": "idp-local"});
+    encode(&Header::new(Algorithm::EdDSA), &claims, signing_key()).unwrap()
+}
+
+pub async fn store() -> Store {
+    Store::new(dynamodb_client().await, Tables::from_env().unwrap())
+}
+
+/// The demo company's configuration file, as an operator would load it.
+pub fn demo_config() -> Value {
+    let text = std::fs::read_to_string(format!("{REPO}/config/companies/demo.yaml")).unwrap();
+    serde_yaml::from_str(&text).unwrap()
+}
+
+/// A new company with the demo company's rules, so tests never see each other's profiles.
+pub async fn fresh_company() -> String {
+    let id = format!("t-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let mut config = demo_config();
+    config["company_id"] = json!(id);
+    store()
+        .await
+        .put_company_config(&CompanyConfig::from_value(config).unwrap())
+        .await
+        .unwrap();
+    id
+}
+
+/// A response: status and JSON body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+/// A client for the API. Every reply is checked: it is JSON and its status and body are what
+/// `openapi.yaml` documents for that operation.
+#[derive(Debug, Clone)]
+pub struct Api {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Default for Api {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Api {
+    pub fn new() -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(120))
+                .build()
+                .unwrap(),
+            base: base_url(),
+        }
+    }
+
+    /// Sends a request; `token` `None` sends no Authorization header.
+    pub async fn send(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        token: Option<&str>,
+        body: Option<Vec<u8>>,
+    ) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path_and_query}", self.base))
+            .header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let text = response.text().await.unwrap();
+        assert!(
+            content_type.starts_with("application/json"),
+            "{method} {path_and_query} -> {status} with content-type {content_type:?}: {text}"
+        );
+        let body: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+            panic!("{method} {path_and_query} -> {status}: not JSON ({e}): {text}")
+        });
+        let path = path_and_query.split('?').next().unwrap_or_default();
+        openapi::check_response(method.as_str(), path, status, &body);
+        Reply { status, body }
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.send(
+            "POST",
+            path,
+            Some(token),
+            Some(body.to_string().into_bytes()),
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.send("GET", path, Some(token), None).await
+    }
+}
+
+/// The request body of the published Create Profile example, verbatim.
+pub const SEED_CREATE_BODY: &str = r#"{
+"register_type": "nin_register",
+"information_provider": "test_idp",
+"profile": {
+"nin": "123456789",
+"username": "tlat",
+"phone_number": "+56912345678",
+"email": "tlat@email.com",
+"origin": "test_idp",
+"name": "trust",
+"lastname": "latin",
+"birthday": "12-03-4567",
+"nationality": "CHL",
+"timezone": "UTC"
+},
+"options": {
+"active": false
+}
+}"#;
+
+/// The `?fields=` of the published Create Profile example.
+pub const SEED_CREATE_FIELDS: &str = "email,name,nin,lastname,phone_number,origin";
+
+/// A route the deployment serves: method and path template.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Route {
+    pub method: String,
+    pub path: String,
+}
+
+/// Every route `template.yaml` gives a function, the one source of truth for what is deployed.
+pub fn template_routes() -> Vec<Route> {
+    let text = std::fs::read_to_string(format!("{REPO}/template.yaml")).unwrap();
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let mut routes = Vec::new();
+    for (_, resource) in doc["Resources"].as_mapping().unwrap() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        for (_, event) in resource["Properties"]["Events"].as_mapping().unwrap() {
+            if event["Type"].as_str() == Some("HttpApi") {
+                routes.push(Route {
+                    method: event["Properties"]["Method"]
+                        .as_str()
+                        .unwrap()
+                        .to_uppercase(),
+                    path: event["Properties"]["Path"].as_str().unwrap().to_owned(),
+                });
+            }
+        }
+    }
+    routes.sort();
+    routes
+}
+
+/// A concrete path for a route template, with `company` and a random uuid filled in.
+pub fn concrete(path: &str, company: &str) -> String {
+    path.replace("{company_id}", company)
+        .replace("{uuid}", &uuid::Uuid::new_v4().to_string())
+}

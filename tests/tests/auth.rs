@@ -1,0 +1,85 @@
+//! Access tokens (§1, §2) on every route `template.yaml` deploys.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use blackbox_tests::{Api, concrete, fresh_company, template_routes, token, token_expiring};
+use serde_json::json;
+
+fn body_for(method: &str) -> Option<Vec<u8>> {
+    (method != "GET").then(|| b"{}".to_vec())
+}
+
+#[tokio::test]
+async fn missing_garbage_and_expired_tokens_are_401_on_every_route() {
+    let api = Api::new();
+    let company = fresh_company().await;
+    let unauthorized = json!({"status": 401, "error": "Invalid or expired token"});
+    let routes = template_routes();
+    assert!(!routes.is_empty());
+    for route in routes {
+        let path = concrete(&route.path, &company);
+        let expired = token_expiring(&company, -3600);
+        let tokens = [
+            None,
+            Some("garbage"),
+            Some("eyJhbGciOiJFZERTQSJ9.eyJjb21wYW55X3VpZCI6Ii0xIn0.c2ln"),
+            Some(expired.as_str()),
+        ];
+        for token in tokens {
+            let reply = api
+                .send(&route.method, &path, token, body_for(&route.method))
+                .await;
+            assert_eq!(
+                (reply.status, &reply.body),
+                (401, &unauthorized),
+                "{} {path} with {token:?}",
+                route.method
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn another_companys_token_is_403_on_every_route() {
+    let api = Api::new();
+    let company = fresh_company().await;
+    let intruder = fresh_company().await;
+    for route in template_routes() {
+        let path = concrete(&route.path, &company);
+        let reply = api
+            .send(
+                &route.method,
+                &path,
+                Some(&token(&intruder)),
+                body_for(&route.method),
+            )
+            .await;
+        assert_eq!(
+            (reply.status, reply.body),
+            (403, json!({"code": 403, "message": "Forbidden"})),
+            "{} {path}",
+            route.method
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_token_signed_by_another_key_is_401() {
+    // A key pair no deployment trusts.
+    let foreign = jsonwebtoken::EncodingKey::from_secret(b"not-the-local-key-not-the-local-key");
+    let now = jsonwebtoken::get_current_timestamp();
+    let forged = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({"company_uid": "-1", "exp": now + 600, "iss": "idp-local"}),
+        &foreign,
+    )
+    .unwrap();
+    let reply = Api::new()
+        .send(
+            "GET",
+            "/v1/companies/-1/profiles/ffffffff-ffff-ffff-ffff-ffffffffffff",
+            Some(&forged),
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, 401);
+}
