@@ -29,7 +29,7 @@ cat >&2 <<MSG
   Local stack ready: http://127.0.0.1:$API_PORT/v1/companies/-1/profiles
   DynamoDB Local:    http://127.0.0.1:$DDB_PORT (data kept in .local/dynamodb-data)
   A token:           make token COMPANY=-1
-  Mail (password change) and logs go to .local/; Ctrl-C stops everything.
+  Function logs appear below; Ctrl-C stops everything.
 
 MSG
 wait "${PIDS[-1]}"

@@ -389,3 +389,90 @@ async fn dynamodb_unreachable_gives_a_clean_503() {
     let (status, _) = show(&app, "any", "ffffffff-ffff-ffff-ffff-ffffffffffff", false).await;
     assert_eq!(status, 503);
 }
+
+/// The production path: opaque tokens introspected against an Atenea-compatible server (a local
+/// fake answering Atenea's `GET /oauth/token/info` wire format).
+#[tokio::test]
+async fn opaque_tokens_are_introspected_against_atenea() {
+    use idp_core::auth::Introspection;
+    use wiremock::matchers::{header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let atenea = MockServer::start().await;
+    let store = Store::new(dynamodb_client().await, tables());
+    let company = {
+        let plain = app().await;
+        fresh_company(&plain).await
+    };
+    let info = |company_uid: &str| {
+        json!({"resource_owner_id": null, "scope": ["public"], "expires_in": 7200,
+               "application": {"uid": "app-1", "company_uid": company_uid},
+               "created_at": 1_700_000_000, "company_uid": company_uid})
+    };
+    Mock::given(method("GET"))
+        .and(path("/oauth/token/info"))
+        .and(header("authorization", "Bearer opaque-good"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(info(&company)))
+        .mount(&atenea)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/oauth/token/info"))
+        .and(header("authorization", "Bearer opaque-other"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(info("someone-else")))
+        .mount(&atenea)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/oauth/token/info"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(
+            json!({"error": "invalid_token", "error_description": "The access token is invalid"}),
+        ))
+        .mount(&atenea)
+        .await;
+    let introspection = Introspection::new(
+        &atenea.uri(),
+        Duration::from_secs(30),
+        Duration::from_secs(1),
+    )
+    .unwrap();
+    let app = Arc::new(App::new(
+        store,
+        TokenVerifier::Introspection(introspection),
+        Duration::from_secs(60),
+    ));
+    let call = |token: &'static str| {
+        let app = Arc::clone(&app);
+        let company = company.clone();
+        async move {
+            let req = request(
+                "POST",
+                &format!("/v1/companies/{company}/profiles"),
+                &[("company_id", &company)],
+                &[],
+                Some(token),
+                &body_with(person(1)).to_string(),
+            );
+            parts(create_profile::handle(app, req).await)
+        }
+    };
+    assert_eq!(call("opaque-good").await.0, 201);
+    assert_eq!(
+        call("opaque-other").await,
+        (403, json!({"code": 403, "message": "Forbidden"}))
+    );
+    assert_eq!(
+        call("opaque-unknown").await,
+        (
+            401,
+            json!({"status": 401, "error": "Invalid or expired token"})
+        )
+    );
+    drop(atenea);
+    // A cached token keeps working while Atenea is down; an unseen one gets 503, not 401.
+    assert_eq!(
+        call("opaque-good").await.0,
+        400,
+        "cached: reaches the duplicate check"
+    );
+    let (status, body) = call("opaque-new").await;
+    assert_eq!((status, body["resource"].clone()), (503, json!("Profile")));
+}

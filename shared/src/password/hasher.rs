@@ -1,0 +1,254 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::OnceCell;
+
+use super::Password;
+
+/// argon2id cost parameters. The floor is OWASP's minimum (19 MiB, t=2, p=1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashParams {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl HashParams {
+    pub const OWASP_MINIMUM: Self = Self {
+        memory_kib: 19 * 1024,
+        iterations: 2,
+        parallelism: 1,
+    };
+
+    /// `ARGON2_MEMORY_KIB`, `ARGON2_ITERATIONS`, `ARGON2_PARALLELISM`; defaults to the OWASP
+    /// minimum, and refuses anything weaker.
+    pub fn from_env() -> Result<Self, String> {
+        let read = |name: &str, default: u32| -> Result<u32, String> {
+            match std::env::var(name) {
+                Ok(v) if !v.is_empty() => v
+                    .parse()
+                    .map_err(|_| format!("{name} must be a positive integer")),
+                _ => Ok(default),
+            }
+        };
+        let min = Self::OWASP_MINIMUM;
+        let params = Self {
+            memory_kib: read("ARGON2_MEMORY_KIB", min.memory_kib)?,
+            iterations: read("ARGON2_ITERATIONS", min.iterations)?,
+            parallelism: read("ARGON2_PARALLELISM", min.parallelism)?,
+        };
+        params.check()?;
+        Ok(params)
+    }
+
+    pub fn check(&self) -> Result<(), String> {
+        let min = Self::OWASP_MINIMUM;
+        if self.memory_kib < min.memory_kib
+            || self.iterations < min.iterations
+            || self.parallelism < min.parallelism
+        {
+            return Err(format!(
+                "argon2id parameters {self:?} are below the OWASP minimum {min:?}"
+            ));
+        }
+        Ok(())
+    }
+
+    fn argon2(&self) -> Result<Argon2<'static>, String> {
+        let params = Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+            .map_err(|e| format!("argon2 parameters: {e}"))?;
+        Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+    }
+}
+
+/// The outcome of checking a password against a stored hash.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verification {
+    Mismatch,
+    /// The password is right; `rehash` is a new hash when the stored one was made with other
+    /// parameters (or another algorithm), to be saved in its place.
+    Match {
+        rehash: Option<String>,
+    },
+}
+
+/// Hashes and verifies passwords with argon2id. Each hash runs on a blocking thread, so the
+/// async runtime keeps serving while the CPU works.
+#[derive(Debug)]
+pub struct Passwords {
+    params: HashParams,
+    argon2: Arc<Argon2<'static>>,
+    /// A hash of a random password, verified against when there is no real hash to check,
+    /// so that a missing profile costs the same time as a wrong password.
+    dummy: OnceCell<String>,
+    verifications: AtomicU64,
+}
+
+impl Passwords {
+    pub fn new(params: HashParams) -> Result<Self, String> {
+        params.check()?;
+        Ok(Self {
+            argon2: Arc::new(params.argon2()?),
+            params,
+            dummy: OnceCell::new(),
+            verifications: AtomicU64::new(0),
+        })
+    }
+
+    pub fn params(&self) -> HashParams {
+        self.params
+    }
+
+    /// How many argon2 verifications (real or dummy) this instance has run.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
+    }
+
+    /// A PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) with a fresh random salt.
+    pub async fn hash(&self, password: &Password) -> Result<String, String> {
+        let argon2 = Arc::clone(&self.argon2);
+        let password = password.clone();
+        tokio::task::spawn_blocking(move || hash_with(&argon2, &password))
+            .await
+            .map_err(|e| format!("hashing task failed: {e}"))?
+    }
+
+    pub async fn verify(&self, password: &Password, phc: &str) -> Result<Verification, String> {
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        let argon2 = Arc::clone(&self.argon2);
+        let params = self.params;
+        let password = password.clone();
+        let phc = phc.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let parsed =
+                PasswordHash::new(&phc).map_err(|e| format!("stored hash unreadable: {e}"))?;
+            // Verification uses the parameters recorded in the stored hash.
+            if Argon2::default()
+                .verify_password(password.expose().as_bytes(), &parsed)
+                .is_err()
+            {
+                return Ok(Verification::Mismatch);
+            }
+            let rehash = if matches_params(&parsed, params) {
+                None
+            } else {
+                Some(hash_with(&argon2, &password)?)
+            };
+            Ok(Verification::Match { rehash })
+        })
+        .await
+        .map_err(|e| format!("verification task failed: {e}"))?
+    }
+
+    /// Spends the time of one verification without a real hash to check against.
+    pub async fn verify_dummy(&self, password: &Password) -> Result<(), String> {
+        let dummy = self
+            .dummy
+            .get_or_try_init(|| async {
+                let random: String = {
+                    use rand::Rng;
+                    let mut rng = rand::rng();
+                    (0..32)
+                        .map(|_| rng.sample(rand::distr::Alphanumeric) as char)
+                        .collect()
+                };
+                self.hash(&Password::new(&random)).await
+            })
+            .await?;
+        self.verify(password, dummy).await.map(|_| ())
+    }
+}
+
+fn hash_with(argon2: &Argon2<'static>, password: &Password) -> Result<String, String> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2
+        .hash_password(password.expose().as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| format!("hashing failed: {e}"))
+}
+
+fn matches_params(hash: &PasswordHash<'_>, wanted: HashParams) -> bool {
+    let Ok(params) = Params::try_from(hash) else {
+        return false;
+    };
+    hash.algorithm.as_str() == "argon2id"
+        && hash.version == Some(Version::V0x13.into())
+        && params.m_cost() == wanted.memory_kib
+        && params.t_cost() == wanted.iterations
+        && params.p_cost() == wanted.parallelism
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn passwords(memory_kib: u32) -> Passwords {
+        Passwords::new(HashParams {
+            memory_kib,
+            ..HashParams::OWASP_MINIMUM
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn hashes_are_argon2id_phc_strings_that_verify() {
+        let p = passwords(19 * 1024);
+        let password = Password::new("correct horse battery staple");
+        let phc = p.hash(&password).await.unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+        assert!(!phc.contains("correct"));
+        assert_eq!(
+            p.verify(&password, &phc).await.unwrap(),
+            Verification::Match { rehash: None }
+        );
+        assert_eq!(
+            p.verify(&Password::new("wrong"), &phc).await.unwrap(),
+            Verification::Mismatch
+        );
+        // A fresh salt each time.
+        assert_ne!(phc, p.hash(&password).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_hash_made_with_other_parameters_is_upgraded_on_match() {
+        let old = passwords(19 * 1024);
+        let new = passwords(24 * 1024);
+        let password = Password::new("correct horse battery staple");
+        let phc = old.hash(&password).await.unwrap();
+        let Verification::Match {
+            rehash: Some(upgraded),
+        } = new.verify(&password, &phc).await.unwrap()
+        else {
+            panic!("expected a rehash");
+        };
+        assert!(upgraded.starts_with("$argon2id$v=19$m=24576,t=2,p=1$"));
+        assert_eq!(
+            new.verify(&password, &upgraded).await.unwrap(),
+            Verification::Match { rehash: None }
+        );
+    }
+
+    #[tokio::test]
+    async fn the_dummy_path_runs_a_real_verification() {
+        let p = passwords(19 * 1024);
+        p.verify_dummy(&Password::new("anything")).await.unwrap();
+        p.verify_dummy(&Password::new("anything else"))
+            .await
+            .unwrap();
+        assert_eq!(p.verifications(), 2);
+    }
+
+    #[test]
+    fn refuses_parameters_below_the_owasp_minimum() {
+        assert!(
+            Passwords::new(HashParams {
+                memory_kib: 4096,
+                ..HashParams::OWASP_MINIMUM
+            })
+            .is_err()
+        );
+    }
+}
