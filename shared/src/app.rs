@@ -12,6 +12,7 @@ use crate::company::{CompanyCache, CompanyConfig};
 use crate::domain::CompanyId;
 use crate::envelope::Resource;
 use crate::error::ApiError;
+use crate::password::{HashParams, Passwords};
 use crate::request::path_param;
 use crate::store::{Store, Tables, dynamodb_client};
 
@@ -21,28 +22,36 @@ pub struct App {
     pub store: Store,
     pub companies: CompanyCache,
     pub auth: TokenVerifier,
+    pub passwords: Passwords,
 }
 
 impl App {
-    pub fn new(store: Store, auth: TokenVerifier, company_ttl: Duration) -> Self {
+    pub fn new(
+        store: Store,
+        auth: TokenVerifier,
+        passwords: Passwords,
+        company_ttl: Duration,
+    ) -> Self {
         Self {
             store,
             companies: CompanyCache::new(company_ttl),
             auth,
+            passwords,
         }
     }
 
     /// Reads the environment the template sets: table names, auth mode and its settings,
-    /// `COMPANY_CACHE_SECONDS` (default 60).
+    /// argon2 parameters, `COMPANY_CACHE_SECONDS` (default 60).
     pub async fn from_env() -> Result<Self, String> {
         let auth = TokenVerifier::from_env()?;
+        let passwords = Passwords::new(HashParams::from_env()?)?;
         let tables = Tables::from_env()?;
         let ttl = std::env::var("COMPANY_CACHE_SECONDS")
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(60);
         let store = Store::new(dynamodb_client().await, tables);
-        Ok(Self::new(store, auth, Duration::from_secs(ttl)))
+        Ok(Self::new(store, auth, passwords, Duration::from_secs(ttl)))
     }
 
     /// The company of the path, once the bearer token is verified and allowed to act on it.

@@ -2,143 +2,17 @@
 //! (`make test` starts it and exports its endpoint). Every test works in a company of its own.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::HashMap;
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::AttributeValue;
-use idp_core::App;
-use idp_core::auth::{JwtKeys, JwtVerifier, TokenVerifier};
-use idp_core::company::CompanyConfig;
-use idp_core::endpoints::{create_profile, show_profile};
-use idp_core::store::{Store, Tables, dynamodb_client};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, encode, get_current_timestamp};
-use lambda_http::{Body, Request, RequestExt};
-use serde_json::{Value, json};
-
-const SECRET: &str = "handler-tests-secret-handler-tests-secret";
-
-fn tables() -> Tables {
-    Tables::from_env().expect("run through `make test`: PROFILES_TABLE/COMPANIES_TABLE unset")
-}
-
-async fn app() -> Arc<App> {
-    let store = Store::new(dynamodb_client().await, tables());
-    let verifier = JwtVerifier::new(
-        JwtKeys::Static(
-            DecodingKey::from_secret(SECRET.as_bytes()),
-            Algorithm::HS256,
-        ),
-        None,
-        None,
-    );
-    Arc::new(App::new(
-        store,
-        TokenVerifier::Jwt(Box::new(verifier)),
-        Duration::from_secs(60),
-    ))
-}
-
-fn token(company: &str) -> String {
-    let claims = json!({"company_uid": company, "exp": get_current_timestamp() + 600});
-    encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .unwrap()
-}
-
-/// A new company with the demo company's rules.
-async fn fresh_company(app: &App) -> String {
-    let id = format!("h-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/companies/demo.yaml");
-    let mut value: Value = serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    value["company_id"] = json!(id);
-    let config = CompanyConfig::from_value(value).unwrap();
-    app.store.put_company_config(&config).await.unwrap();
-    id
-}
-
-fn request(
-    method: &str,
-    path: &str,
-    params: &[(&str, &str)],
-    query: &[(&str, &str)],
-    token: Option<&str>,
-    body: &str,
-) -> Request {
-    let mut builder = lambda_http::http::Request::builder()
-        .method(method)
-        .uri(path);
-    if let Some(token) = token {
-        builder = builder.header("authorization", format!("Bearer {token}"));
-    }
-    let to_map = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    };
-    builder
-        .body(Body::from(body.to_owned()))
-        .unwrap()
-        .with_path_parameters(to_map(params))
-        .with_query_string_parameters(to_map(query))
-}
-
-fn parts(response: lambda_http::Response<Body>) -> (u16, Value) {
-    let status = response.status().as_u16();
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/json",
-        "every response is JSON"
-    );
-    let body = match response.body() {
-        Body::Text(text) => serde_json::from_str(text).unwrap(),
-        other => panic!("unexpected body {other:?}"),
-    };
-    (status, body)
-}
-
-async fn create(app: &Arc<App>, company: &str, body: &Value, fields: Option<&str>) -> (u16, Value) {
-    let query: Vec<(&str, &str)> = fields.map(|f| vec![("fields", f)]).unwrap_or_default();
-    let req = request(
-        "POST",
-        &format!("/v1/companies/{company}/profiles"),
-        &[("company_id", company)],
-        &query,
-        Some(&token(company)),
-        &body.to_string(),
-    );
-    parts(create_profile::handle(Arc::clone(app), req).await)
-}
-
-async fn show(app: &Arc<App>, company: &str, uuid: &str, disabled: bool) -> (u16, Value) {
-    let query: &[(&str, &str)] = if disabled {
-        &[("disabled_profile", "true")]
-    } else {
-        &[]
-    };
-    let req = request(
-        "GET",
-        &format!("/v1/companies/{company}/profiles/{uuid}"),
-        &[("company_id", company), ("uuid", uuid)],
-        query,
-        Some(&token(company)),
-        "",
-    );
-    parts(show_profile::handle(Arc::clone(app), req).await)
-}
-
-fn body_with(profile: Value) -> Value {
-    json!({"register_type": "nin_register", "information_provider": "test_idp", "profile": profile})
-}
-
-fn person(n: u32) -> Value {
-    json!({"nin": format!("nin-{n}"), "name": "Ana", "lastname": "Soto",
-           "email": format!("ana{n}@example.com"), "username": format!("ana{n}")})
-}
+use common::*;
+use idp_core::auth::TokenVerifier;
+use idp_core::endpoints::create_profile;
+use idp_core::password::HashParams;
+use idp_core::store::{Store, dynamodb_client};
+use serde_json::json;
 
 #[tokio::test]
 async fn create_then_show_round_trips_the_normalised_profile() {
@@ -219,26 +93,6 @@ async fn twenty_concurrent_creates_sharing_an_email_give_exactly_one_201() {
     for reservation in reservations {
         assert_eq!(reservation["uuid"].as_s().unwrap(), &created[0]);
     }
-}
-
-fn kind(item: &HashMap<String, AttributeValue>) -> &str {
-    item.get("kind")
-        .and_then(|v| v.as_s().ok())
-        .map_or("", String::as_str)
-}
-
-async fn scan_company(app: &App, company: &str) -> Vec<HashMap<String, AttributeValue>> {
-    let output = app
-        .store
-        .client()
-        .scan()
-        .table_name(&app.store.tables().profiles)
-        .filter_expression("company_id = :c")
-        .expression_attribute_values(":c", AttributeValue::S(company.to_owned()))
-        .send()
-        .await
-        .unwrap();
-    output.items.unwrap_or_default()
 }
 
 #[tokio::test]
@@ -366,19 +220,7 @@ async fn dynamodb_unreachable_gives_a_clean_503() {
         .endpoint_url("http://127.0.0.1:9")
         .build();
     let store = Store::new(aws_sdk_dynamodb::Client::from_conf(config), tables());
-    let verifier = JwtVerifier::new(
-        JwtKeys::Static(
-            DecodingKey::from_secret(SECRET.as_bytes()),
-            Algorithm::HS256,
-        ),
-        None,
-        None,
-    );
-    let app = Arc::new(App::new(
-        store,
-        TokenVerifier::Jwt(Box::new(verifier)),
-        Duration::from_secs(60),
-    ));
+    let app = app_with(store, jwt_verifier(), HashParams::OWASP_MINIMUM).await;
     let (status, body) = create(&app, "any", &body_with(person(1)), None).await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(
@@ -413,6 +255,7 @@ async fn opaque_tokens_are_introspected_against_atenea() {
         .and(path("/oauth/token/info"))
         .and(header("authorization", "Bearer opaque-good"))
         .respond_with(ResponseTemplate::new(200).set_body_json(info(&company)))
+        .expect(1)
         .mount(&atenea)
         .await;
     Mock::given(method("GET"))
@@ -434,11 +277,12 @@ async fn opaque_tokens_are_introspected_against_atenea() {
         Duration::from_secs(1),
     )
     .unwrap();
-    let app = Arc::new(App::new(
+    let app = app_with(
         store,
         TokenVerifier::Introspection(introspection),
-        Duration::from_secs(60),
-    ));
+        HashParams::OWASP_MINIMUM,
+    )
+    .await;
     let call = |token: &'static str| {
         let app = Arc::clone(&app);
         let company = company.clone();
@@ -466,13 +310,35 @@ async fn opaque_tokens_are_introspected_against_atenea() {
             json!({"status": 401, "error": "Invalid or expired token"})
         )
     );
-    drop(atenea);
-    // A cached token keeps working while Atenea is down; an unseen one gets 503, not 401.
+    // The second call with the same token was answered from the cache (`expect(1)` above).
     assert_eq!(
         call("opaque-good").await.0,
         400,
-        "cached: reaches the duplicate check"
+        "reaches the duplicate check"
     );
-    let (status, body) = call("opaque-new").await;
+    atenea.verify().await;
+
+    // Atenea unreachable: 503, not 401, so the caller retries instead of dropping its token.
+    let down = Introspection::new(
+        "http://127.0.0.1:9",
+        Duration::from_secs(30),
+        Duration::from_secs(1),
+    )
+    .unwrap();
+    let app = app_with(
+        Store::new(dynamodb_client().await, tables()),
+        TokenVerifier::Introspection(down),
+        HashParams::OWASP_MINIMUM,
+    )
+    .await;
+    let req = request(
+        "POST",
+        &format!("/v1/companies/{company}/profiles"),
+        &[("company_id", &company)],
+        &[],
+        Some("opaque-new"),
+        &body_with(person(1)).to_string(),
+    );
+    let (status, body) = parts(create_profile::handle(app, req).await);
     assert_eq!((status, body["resource"].clone()), (503, json!("Profile")));
 }

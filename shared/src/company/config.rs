@@ -178,8 +178,8 @@ impl CompanyConfig {
             errors.push("password_policy.min_strength: must be between 0 and 4".into());
         }
         let lockout = &self.lockout_policy;
-        if lockout.free_attempts == 0 {
-            errors.push("lockout_policy.free_attempts: must be at least 1".into());
+        if lockout.lock_after_failures == 0 {
+            errors.push("lockout_policy.lock_after_failures: must be at least 1".into());
         }
         if lockout.base_delay_seconds == 0 || lockout.base_delay_seconds > lockout.max_delay_seconds
         {
@@ -243,7 +243,7 @@ mod tests {
     #[test]
     fn defaults_fill_the_policy_sections() {
         let config = CompanyConfig::from_value(demo()).unwrap();
-        assert_eq!(config.lockout_policy.free_attempts, 5);
+        assert_eq!(config.lockout_policy.lock_after_failures, 5);
         assert_eq!(config.password_policy.min_length, 8);
         assert_eq!(config.password_change.token_ttl_seconds, 3600);
         let again = CompanyConfig::from_json(&config.to_json()).unwrap();

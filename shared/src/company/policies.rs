@@ -28,12 +28,13 @@ impl Default for PasswordPolicy {
     }
 }
 
-/// Per-profile lockout after failed logins (defaults follow Cognito's).
+/// Per-profile lockout after failed logins (defaults follow Cognito's: from the 5th failure a
+/// wait of 1 s, doubled on each further failure, capped at 15 minutes; a success resets it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LockoutPolicy {
-    /// Failures allowed before the first wait.
-    pub free_attempts: u32,
+    /// The failure that starts the waits.
+    pub lock_after_failures: u32,
     /// The first wait, doubled on each further failure.
     pub base_delay_seconds: u32,
     /// The longest wait.
@@ -43,10 +44,22 @@ pub struct LockoutPolicy {
 impl Default for LockoutPolicy {
     fn default() -> Self {
         Self {
-            free_attempts: 5,
+            lock_after_failures: 5,
             base_delay_seconds: 1,
             max_delay_seconds: 900,
         }
+    }
+}
+
+impl LockoutPolicy {
+    /// How long a profile stays locked after its `failures`-th consecutive failure.
+    pub fn lock_for(&self, failures: u32) -> Option<std::time::Duration> {
+        let beyond = failures.checked_sub(self.lock_after_failures)?;
+        let factor = 1u64.checked_shl(beyond.min(40)).unwrap_or(u64::MAX);
+        let seconds = u64::from(self.base_delay_seconds)
+            .saturating_mul(factor)
+            .min(u64::from(self.max_delay_seconds));
+        Some(std::time::Duration::from_secs(seconds))
     }
 }
 
@@ -88,5 +101,23 @@ impl Default for PasswordChangeSettings {
             email_subject: "Your password change code".into(),
             email_body: "Use this code to change your password: {token}\nIt expires in {minutes} minutes. If you did not ask for it, ignore this message.".into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn lockout_waits_double_from_the_fifth_failure_up_to_fifteen_minutes() {
+        let policy = LockoutPolicy::default();
+        let waits: Vec<_> = (1..=16).map(|n| policy.lock_for(n)).collect();
+        assert_eq!(&waits[..4], &[None, None, None, None]);
+        assert_eq!(waits[4], Some(Duration::from_secs(1)));
+        assert_eq!(waits[5], Some(Duration::from_secs(2)));
+        assert_eq!(waits[13], Some(Duration::from_secs(512)));
+        assert_eq!(waits[14], Some(Duration::from_secs(900)));
+        assert_eq!(policy.lock_for(u32::MAX), Some(Duration::from_secs(900)));
     }
 }

@@ -1,12 +1,28 @@
 //! One module per endpoint; each exposes `handle`, the function its Lambda binary serves.
 
+pub mod add_password;
 pub mod create_profile;
+pub mod login;
+pub mod profile_status;
 pub mod show_profile;
 
-use lambda_http::{Body, Response};
+use lambda_http::{Body, Request, Response};
 
+use crate::domain::ProfileId;
+use crate::envelope::Resource;
 use crate::error::ApiError;
+use crate::request::path_param;
 
 fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
     result.unwrap_or_else(ApiError::into_response)
 }
+
+/// The `{uuid}` of the path; a malformed one cannot name a profile, so it is the same 404.
+fn profile_id(req: &Request) -> Result<ProfileId, ApiError> {
+    path_param(req, "uuid")
+        .as_deref()
+        .and_then(ProfileId::parse)
+        .ok_or(ApiError::not_found(Resource::Profile))
+}
+
+pub const PROFILE_NOT_ACTIVE: &str = "Profile is not active";

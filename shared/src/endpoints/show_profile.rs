@@ -4,12 +4,11 @@ use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
 
-use super::respond;
+use super::{profile_id, respond};
 use crate::app::App;
-use crate::domain::ProfileId;
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
-use crate::request::{path_param, query_param};
+use crate::request::query_param;
 
 const RESOURCE: Resource = Resource::Profile;
 
@@ -29,11 +28,7 @@ async fn show(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
             ));
         }
     };
-    // A malformed uuid cannot name a profile: the same 404 as an unknown one.
-    let id = path_param(req, "uuid")
-        .as_deref()
-        .and_then(ProfileId::parse)
-        .ok_or(ApiError::not_found(RESOURCE))?;
+    let id = profile_id(req)?;
     let profile = app
         .store
         .get_profile(&company, id)

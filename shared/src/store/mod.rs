@@ -9,11 +9,13 @@
 mod attributes;
 mod client;
 mod companies;
+mod credentials;
 mod error;
 pub mod keys;
 mod profiles;
 
 pub use client::{Tables, dynamodb_client};
+pub use credentials::{LoginRecord, SetPassword, StatusChange, now_ms};
 pub use error::StoreError;
 pub use profiles::{CreateOutcome, NewProfile};
 

@@ -1,0 +1,224 @@
+//! Helpers shared by the handler tests: an [`App`] over DynamoDB Local, tokens, requests, and a
+//! fresh company per test.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use idp_core::App;
+use idp_core::auth::{JwtKeys, JwtVerifier, TokenVerifier};
+use idp_core::company::CompanyConfig;
+use idp_core::endpoints::{create_profile, show_profile};
+use idp_core::password::{HashParams, Passwords};
+use idp_core::store::{Store, Tables, dynamodb_client};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, encode, get_current_timestamp};
+use lambda_http::{Body, Request, RequestExt};
+use serde_json::{Value, json};
+
+const SECRET: &str = "handler-tests-secret-handler-tests-secret";
+
+pub fn tables() -> Tables {
+    Tables::from_env().expect("run through `make test`: PROFILES_TABLE/COMPANIES_TABLE unset")
+}
+
+pub fn jwt_verifier() -> TokenVerifier {
+    TokenVerifier::Jwt(Box::new(JwtVerifier::new(
+        JwtKeys::Static(
+            DecodingKey::from_secret(SECRET.as_bytes()),
+            Algorithm::HS256,
+        ),
+        None,
+        None,
+    )))
+}
+
+pub async fn app_with(store: Store, auth: TokenVerifier, params: HashParams) -> Arc<App> {
+    Arc::new(App::new(
+        store,
+        auth,
+        Passwords::new(params).unwrap(),
+        Duration::from_secs(60),
+    ))
+}
+
+pub async fn app() -> Arc<App> {
+    let store = Store::new(dynamodb_client().await, tables());
+    app_with(store, jwt_verifier(), HashParams::OWASP_MINIMUM).await
+}
+
+pub fn token(company: &str) -> String {
+    let claims = json!({"company_uid": company, "exp": get_current_timestamp() + 600});
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// A new company with the demo company's rules.
+pub async fn fresh_company(app: &App) -> String {
+    fresh_company_with(app, |_| {}).await
+}
+
+/// A new company with the demo company's rules, changed by `edit`.
+pub async fn fresh_company_with(app: &App, edit: impl FnOnce(&mut Value)) -> String {
+    let id = format!("h-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/companies/demo.yaml");
+    let mut value: Value = serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    value["company_id"] = json!(id);
+    edit(&mut value);
+    let config = CompanyConfig::from_value(value).unwrap();
+    app.store.put_company_config(&config).await.unwrap();
+    id
+}
+
+pub fn request(
+    method: &str,
+    path: &str,
+    params: &[(&str, &str)],
+    query: &[(&str, &str)],
+    token: Option<&str>,
+    body: &str,
+) -> Request {
+    let mut builder = lambda_http::http::Request::builder()
+        .method(method)
+        .uri(path);
+    if let Some(token) = token {
+        builder = builder.header("authorization", format!("Bearer {token}"));
+    }
+    let to_map = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    builder
+        .body(Body::from(body.to_owned()))
+        .unwrap()
+        .with_path_parameters(to_map(params))
+        .with_query_string_parameters(to_map(query))
+}
+
+pub fn parts(response: lambda_http::Response<Body>) -> (u16, Value) {
+    let status = response.status().as_u16();
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/json",
+        "every response is JSON"
+    );
+    let body = match response.body() {
+        Body::Text(text) => serde_json::from_str(text).unwrap(),
+        other => panic!("unexpected body {other:?}"),
+    };
+    (status, body)
+}
+
+pub async fn create(
+    app: &Arc<App>,
+    company: &str,
+    body: &Value,
+    fields: Option<&str>,
+) -> (u16, Value) {
+    let query: Vec<(&str, &str)> = fields.map(|f| vec![("fields", f)]).unwrap_or_default();
+    let req = request(
+        "POST",
+        &format!("/v1/companies/{company}/profiles"),
+        &[("company_id", company)],
+        &query,
+        Some(&token(company)),
+        &body.to_string(),
+    );
+    parts(create_profile::handle(Arc::clone(app), req).await)
+}
+
+pub async fn show(app: &Arc<App>, company: &str, uuid: &str, disabled: bool) -> (u16, Value) {
+    let query: &[(&str, &str)] = if disabled {
+        &[("disabled_profile", "true")]
+    } else {
+        &[]
+    };
+    let req = request(
+        "GET",
+        &format!("/v1/companies/{company}/profiles/{uuid}"),
+        &[("company_id", company), ("uuid", uuid)],
+        query,
+        Some(&token(company)),
+        "",
+    );
+    parts(show_profile::handle(Arc::clone(app), req).await)
+}
+
+pub fn body_with(profile: Value) -> Value {
+    json!({"register_type": "nin_register", "information_provider": "test_idp", "profile": profile})
+}
+
+pub fn person(n: u32) -> Value {
+    json!({"nin": format!("nin-{n}"), "name": "Ana", "lastname": "Soto",
+           "email": format!("ana{n}@example.com"), "username": format!("ana{n}")})
+}
+
+pub fn kind(item: &HashMap<String, AttributeValue>) -> &str {
+    item.get("kind")
+        .and_then(|v| v.as_s().ok())
+        .map_or("", String::as_str)
+}
+
+pub async fn scan_company(app: &App, company: &str) -> Vec<HashMap<String, AttributeValue>> {
+    let output = app
+        .store
+        .client()
+        .scan()
+        .table_name(&app.store.tables().profiles)
+        .filter_expression("company_id = :c")
+        .expression_attribute_values(":c", AttributeValue::S(company.to_owned()))
+        .send()
+        .await
+        .unwrap();
+    output.items.unwrap_or_default()
+}
+
+/// Calls `handler` with a JSON body on `path`, whose parameters are given explicitly.
+pub async fn call<F, Fut>(
+    app: &Arc<App>,
+    handler: F,
+    method: &str,
+    path: &str,
+    params: &[(&str, &str)],
+    company: &str,
+    body: &Value,
+) -> (u16, Value)
+where
+    F: FnOnce(Arc<App>, Request) -> Fut,
+    Fut: std::future::Future<Output = lambda_http::Response<Body>>,
+{
+    let req = request(
+        method,
+        path,
+        params,
+        &[],
+        Some(&token(company)),
+        &body.to_string(),
+    );
+    parts(handler(Arc::clone(app), req).await)
+}
+
+/// The item of one profile, as stored.
+pub async fn profile_item(app: &App, company: &str, uuid: &str) -> HashMap<String, AttributeValue> {
+    app.store
+        .client()
+        .get_item()
+        .table_name(&app.store.tables().profiles)
+        .key(
+            "pk",
+            AttributeValue::S(format!("company#{company}#profile#{uuid}")),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap()
+}

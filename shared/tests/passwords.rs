@@ -1,0 +1,471 @@
+//! Add New Password, Login With Password and Activate/Deactivate, in-process against
+//! DynamoDB Local: concurrency, lockout, hash upgrades and the dummy-hash path.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use idp_core::App;
+use idp_core::endpoints::{add_password, login, profile_status};
+use idp_core::password::HashParams;
+use idp_core::store::{Store, dynamodb_client};
+use serde_json::{Value, json};
+
+const GOOD: &str = "violet tractor umbrella 42";
+
+async fn new_profile(app: &Arc<App>, company: &str, n: u32, active: bool) -> String {
+    let mut body = body_with(person(n));
+    body["profile"]["origin"] = json!("test_idp");
+    body["options"] = json!({"active": active});
+    let (status, created) = create(app, company, &body, None).await;
+    assert_eq!(status, 201, "{created}");
+    created["data"]["uuid"].as_str().unwrap().to_owned()
+}
+
+async fn add(app: &Arc<App>, company: &str, uuid: &str, body: Value) -> (u16, Value) {
+    call(
+        app,
+        add_password::handle,
+        "PATCH",
+        &format!("/v1/companies/{company}/profiles/{uuid}"),
+        &[("company_id", company), ("uuid", uuid)],
+        company,
+        &body,
+    )
+    .await
+}
+
+fn password_body(password: &str) -> Value {
+    json!({"operation": "credentials", "credentials": {"password": password}})
+}
+
+async fn log_in(app: &Arc<App>, company: &str, credentials: Value) -> (u16, Value) {
+    call(
+        app,
+        login::handle,
+        "POST",
+        &format!("/v1/companies/{company}/profiles/login"),
+        &[("company_id", company)],
+        company,
+        &json!({ "credentials": credentials }),
+    )
+    .await
+}
+
+fn creds(n: u32, password: &str) -> Value {
+    json!({"email": format!("ana{n}@example.com"), "origin": "test_idp", "password": password})
+}
+
+async fn status(app: &Arc<App>, company: &str, uuid: &str, operation: &str) -> (u16, Value) {
+    call(
+        app,
+        profile_status::handle,
+        "PATCH",
+        &format!("/v1/companies/{company}/profiles/{uuid}/status"),
+        &[("company_id", company), ("uuid", uuid)],
+        company,
+        &json!({ "operation": operation }),
+    )
+    .await
+}
+
+fn failed_login() -> (u16, Value) {
+    (
+        422,
+        json!({"code": 422, "resource": "Profile", "message": "Fail", "errors": "Failed Login Attempt"}),
+    )
+}
+
+#[tokio::test]
+async fn add_password_answers_every_documented_case() {
+    let app = app().await;
+    let company = fresh_company(&app).await;
+    let uuid = new_profile(&app, &company, 1, true).await;
+
+    assert_eq!(
+        add(&app, &company, &uuid, json!({"operation": "magic"})).await,
+        (
+            501,
+            json!({"code": 501, "resource": "Profile", "message": "Not Implemented"})
+        )
+    );
+    let malformed = json!({"code": 422, "resource": "Profile Credentials", "message": "Fail",
+        "errors": "Profile Credentials must be formatted as a Map<String:String> and contain at least one valid value"});
+    for credentials in [
+        json!({"pasword": GOOD}),
+        json!({"password": 5}),
+        json!("x"),
+        json!({}),
+        json!({"password": ""}),
+    ] {
+        let body = json!({"operation": "credentials", "credentials": credentials});
+        assert_eq!(
+            add(&app, &company, &uuid, body).await,
+            (422, malformed.clone())
+        );
+    }
+    let (status, body) = add(&app, &company, &uuid, password_body("password123")).await;
+    assert_eq!(
+        (status, &body["resource"]),
+        (422, &json!("Profile Credential"))
+    );
+    assert!(
+        body["errors"]
+            .as_str()
+            .unwrap()
+            .starts_with("Password is too easy to guess"),
+        "{body}"
+    );
+    let (_, body) = add(&app, &company, &uuid, password_body("ana1 and more words")).await;
+    assert!(
+        body["errors"].as_str().unwrap().contains("own data"),
+        "{body}"
+    );
+
+    assert_eq!(
+        add(&app, &company, &uuid, password_body(GOOD)).await,
+        (
+            201,
+            json!({"code": 201, "resource": "Profile Credential", "message": "1 new credentials created"})
+        )
+    );
+    assert_eq!(
+        add(
+            &app,
+            &company,
+            &uuid,
+            password_body("another fine passphrase")
+        )
+        .await,
+        (
+            422,
+            json!({"code": 422, "resource": "Profile Credential", "message": "Fail",
+                     "errors": "No new credentials were created"})
+        )
+    );
+    let item = profile_item(&app, &company, &uuid).await;
+    let stored = item["password_hash"].as_s().unwrap();
+    assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    assert!(!stored.contains(GOOD));
+
+    let missing = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+    assert_eq!(
+        add(&app, &company, missing, password_body(GOOD)).await,
+        (
+            404,
+            json!({"code": 404, "resource": "Profile", "message": "Not found"})
+        )
+    );
+    let inactive = new_profile(&app, &company, 2, false).await;
+    assert_eq!(
+        add(&app, &company, &inactive, password_body(GOOD)).await,
+        (
+            409,
+            json!({"code": 409, "resource": "Profile", "message": "Conflict", "errors": "Profile is not active"})
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_company_without_password_login_refuses_credentials() {
+    let app = app().await;
+    let company = fresh_company_with(&app, |c| c["login_forms"] = json!([])).await;
+    let uuid = new_profile(&app, &company, 1, true).await;
+    assert_eq!(
+        add(&app, &company, &uuid, password_body(GOOD)).await,
+        (
+            400,
+            json!({"code": 400, "resource": "Profile Credentials", "message": "Bad request",
+            "errors": "Request does not have the required fields to generate a Profile Credential"})
+        )
+    );
+}
+
+#[tokio::test]
+async fn ten_concurrent_first_passwords_give_exactly_one_201() {
+    let app = app().await;
+    let company = fresh_company(&app).await;
+    let uuid = new_profile(&app, &company, 1, true).await;
+    let tasks: Vec<_> = (0..10)
+        .map(|n| {
+            let (app, company, uuid) = (Arc::clone(&app), company.clone(), uuid.clone());
+            tokio::spawn(async move {
+                add(
+                    &app,
+                    &company,
+                    &uuid,
+                    password_body(&format!("{GOOD} variant {n}")),
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        match status {
+            201 => created += 1,
+            422 => assert_eq!(body["errors"], "No new credentials were created"),
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert_eq!(created, 1);
+}
+
+#[tokio::test]
+async fn login_gives_the_profile_and_fails_alike_for_every_wrong_case() {
+    let app = app().await;
+    let company = fresh_company(&app).await;
+    let uuid = new_profile(&app, &company, 1, true).await;
+    new_profile(&app, &company, 2, true).await; // never gets a password
+    assert_eq!(add(&app, &company, &uuid, password_body(GOOD)).await.0, 201);
+
+    let (status, body) = log_in(&app, &company, creds(1, GOOD)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["resource"], "Profile");
+    assert_eq!(body["message"], "Found");
+    assert_eq!(body["data"]["uuid"], json!(uuid));
+    assert!(!body.to_string().contains("argon2"), "no hash in responses");
+
+    // E-mail is matched case-insensitively, as at creation.
+    let mut upper = creds(1, GOOD);
+    upper["email"] = json!("ANA1@Example.com");
+    assert_eq!(log_in(&app, &company, upper).await.0, 200);
+
+    let before = app.passwords.verifications();
+    let mut wrong_origin = creds(1, GOOD);
+    wrong_origin["origin"] = json!("elsewhere");
+    let cases = [
+        creds(1, "not the password at all"),
+        creds(9, GOOD), // unknown identifier
+        creds(2, GOOD), // profile without password
+        wrong_origin,   // identifiers that do not all match
+        json!({"email": "not-an-email", "origin": "test_idp", "password": GOOD}),
+    ];
+    let count = cases.len() as u64;
+    for credentials in cases {
+        assert_eq!(
+            log_in(&app, &company, credentials.clone()).await,
+            failed_login(),
+            "{credentials}"
+        );
+    }
+    // Each failure paid for exactly one argon2 verification, real or dummy.
+    assert_eq!(app.passwords.verifications() - before, count);
+
+    let no_form = json!({"code": 400, "resource": "Profile", "message": "Bad request",
+        "errors": "Credentials do not match any login form of the company"});
+    for credentials in [
+        json!({"email": "ana1@example.com", "password": GOOD}),
+        json!({"username": "ana1", "origin": "test_idp", "password": GOOD}),
+        json!({"email": "ana1@example.com", "origin": "test_idp"}),
+        json!({"email": "ana1@example.com", "origin": "test_idp", "password": GOOD, "pin": "1"}),
+    ] {
+        assert_eq!(
+            log_in(&app, &company, credentials).await,
+            (400, no_form.clone())
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_inactive_profile_is_told_so_only_with_the_right_password() {
+    let app = app().await;
+    let company = fresh_company(&app).await;
+    let uuid = new_profile(&app, &company, 1, true).await;
+    assert_eq!(add(&app, &company, &uuid, password_body(GOOD)).await.0, 201);
+    assert_eq!(status(&app, &company, &uuid, "deactivate").await.0, 200);
+    assert_eq!(
+        log_in(&app, &company, creds(1, "wrong wrong wrong")).await,
+        failed_login()
+    );
+    assert_eq!(
+        log_in(&app, &company, creds(1, GOOD)).await,
+        (
+            409,
+            json!({"code": 409, "resource": "Profile", "message": "Conflict", "errors": "Profile is not active"})
+        )
+    );
+    assert_eq!(status(&app, &company, &uuid, "activate").await.0, 200);
+    assert_eq!(log_in(&app, &company, creds(1, GOOD)).await.0, 200);
+}
+
+fn short_lockout(config: &mut Value) {
+    config["lockout_policy"] =
+        json!({"lock_after_failures": 3, "base_delay_seconds": 1, "max_delay_seconds": 2});
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_profile_even_against_the_right_password() {
+    let app = app().await;
+    let company = fresh_company_with(&app, short_lockout).await;
+    let uuid = new_profile(&app, &company, 1, true).await;
+    assert_eq!(add(&app, &company, &uuid, password_body(GOOD)).await.0, 201);
+    for _ in 0..3 {
+        assert_eq!(
+            log_in(&app, &company, creds(1, "wrong guess here")).await,
+            failed_login()
+        );
+    }
+    let item = profile_item(&app, &company, &uuid).await;
+    assert_eq!(item["failed_logins"].as_n().unwrap(), "3");
+    // Locked: the right password gets the same answer.
+    assert_eq!(log_in(&app, &company, creds(1, GOOD)).await, failed_login());
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(log_in(&app, &company, creds(1, GOOD)).await.0, 200);
+    let item = profile_item(&app, &company, &uuid).await;
+    assert!(!item.contains_key("failed_logins") && !item.contains_key("locked_until"));
+}
+
+#[tokio::test]
+async fn concurrent_wrong_guesses_are_all_counted() {
+    let app = app().await;
+    let company = fresh_company_with(&app, short_lockout).await;
+    let uuid = new_profile(&app, &company, 1, true).await;
+    assert_eq!(add(&app, &company, &uuid, password_body(GOOD)).await.0, 201);
+    let tasks: Vec<_> = (0..10)
+        .map(|n| {
+            let (app, company) = (Arc::clone(&app), company.clone());
+            tokio::spawn(async move {
+                log_in(&app, &company, creds(1, &format!("guess number {n}"))).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), failed_login());
+    }
+    let item = profile_item(&app, &company, &uuid).await;
+    assert_eq!(
+        item["failed_logins"].as_n().unwrap(),
+        "10",
+        "no failure lost"
+    );
+    assert!(item.contains_key("locked_until"));
+    assert_eq!(
+        log_in(&app, &company, creds(1, GOOD)).await,
+        failed_login(),
+        "still locked"
+    );
+}
+
+#[tokio::test]
+async fn a_login_upgrades_a_hash_made_with_older_parameters() {
+    let old_app = app().await;
+    let company = fresh_company(&old_app).await;
+    let uuid = new_profile(&old_app, &company, 1, true).await;
+    assert_eq!(
+        add(&old_app, &company, &uuid, password_body(GOOD)).await.0,
+        201
+    );
+
+    let stronger = HashParams {
+        memory_kib: 24 * 1024,
+        ..HashParams::OWASP_MINIMUM
+    };
+    let new_app = app_with(
+        Store::new(dynamodb_client().await, tables()),
+        jwt_verifier(),
+        stronger,
+    )
+    .await;
+    assert_eq!(log_in(&new_app, &company, creds(1, GOOD)).await.0, 200);
+    let upgraded = profile_item(&new_app, &company, &uuid).await["password_hash"]
+        .as_s()
+        .unwrap()
+        .clone();
+    assert!(
+        upgraded.starts_with("$argon2id$v=19$m=24576,t=2,p=1$"),
+        "{upgraded}"
+    );
+    // Logged in again: the upgraded hash verifies and is left as it is.
+    assert_eq!(log_in(&new_app, &company, creds(1, GOOD)).await.0, 200);
+    let after = profile_item(&new_app, &company, &uuid).await["password_hash"]
+        .as_s()
+        .unwrap()
+        .clone();
+    assert_eq!(after, upgraded);
+}
+
+#[tokio::test]
+async fn activate_and_deactivate_answer_every_documented_case() {
+    let app = app().await;
+    let company = fresh_company(&app).await;
+    let uuid = new_profile(&app, &company, 1, false).await;
+    let (code, body) = status(&app, &company, &uuid, "activate").await;
+    assert_eq!(
+        (code, &body["message"], &body["data"]["active"]),
+        (200, &json!("Activated"), &json!(true))
+    );
+    assert_eq!(body["data"]["uuid"], json!(uuid));
+    assert_eq!(
+        status(&app, &company, &uuid, "activate").await,
+        (
+            409,
+            json!({"code": 409, "resource": "Profile", "message": "Conflict", "errors": "Profile is already active"})
+        )
+    );
+    let (code, body) = status(&app, &company, &uuid, "deactivate").await;
+    assert_eq!(
+        (code, &body["message"], &body["data"]["active"]),
+        (200, &json!("Deactivated"), &json!(false))
+    );
+    assert_eq!(
+        status(&app, &company, &uuid, "deactivate").await,
+        (
+            409,
+            json!({"code": 409, "resource": "Profile", "message": "Conflict", "errors": "Profile is already inactive"})
+        )
+    );
+    assert_eq!(
+        status(
+            &app,
+            &company,
+            "ffffffff-ffff-ffff-ffff-ffffffffffff",
+            "activate"
+        )
+        .await,
+        (
+            404,
+            json!({"code": 404, "resource": "Profile", "message": "Not found"})
+        )
+    );
+    let (code, body) = status(&app, &company, &uuid, "delete").await;
+    assert_eq!((code, &body["resource"]), (400, &json!("Profile")));
+}
+
+#[tokio::test]
+async fn parallel_status_changes_leave_one_consistent_state() {
+    let app = app().await;
+    let company = fresh_company(&app).await;
+    let uuid = new_profile(&app, &company, 1, true).await;
+    let tasks: Vec<_> = (0..10)
+        .map(|n| {
+            let (app, company, uuid) = (Arc::clone(&app), company.clone(), uuid.clone());
+            let operation = if n % 2 == 0 { "deactivate" } else { "activate" };
+            tokio::spawn(async move { (operation, status(&app, &company, &uuid, operation).await) })
+        })
+        .collect();
+    let mut last_success = None;
+    for task in tasks {
+        let (operation, (code, _)) = task.await.unwrap();
+        assert!(code == 200 || code == 409, "{code}");
+        if code == 200 {
+            last_success = Some(operation);
+        }
+    }
+    // Starting active, a deactivate must have succeeded; every success flipped the state.
+    assert!(last_success.is_some());
+    let item = profile_item(&app, &company, &uuid).await;
+    let active = *item["active"].as_bool().unwrap();
+    let (code, _) = status(
+        &app,
+        &company,
+        &uuid,
+        if active { "activate" } else { "deactivate" },
+    )
+    .await;
+    assert_eq!(code, 409, "the stored state is the one the API reports");
+}
