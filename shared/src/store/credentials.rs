@@ -65,7 +65,7 @@ pub enum SetPassword {
 /// The outcome of activating or deactivating.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StatusChange {
-    Changed(Profile),
+    Changed(Box<Profile>),
     NotFound,
     Unchanged,
 }
@@ -277,7 +277,7 @@ impl Store {
                 let item = output
                     .attributes
                     .ok_or_else(|| StoreError::Corrupt("update returned no item".into()))?;
-                Ok(StatusChange::Changed(profile_from_item(&item)?))
+                Ok(StatusChange::Changed(Box::new(profile_from_item(&item)?)))
             }
             Err(err) => match condition_failed_item(&err) {
                 Some(None) => Ok(StatusChange::NotFound),
