@@ -56,9 +56,15 @@ pub fn demo_config() -> Value {
 
 /// A new company with the demo company's rules, so tests never see each other's profiles.
 pub async fn fresh_company() -> String {
+    fresh_company_with(|_| {}).await
+}
+
+/// A new company with the demo company's rules, changed by `edit`.
+pub async fn fresh_company_with(edit: impl FnOnce(&mut Value)) -> String {
     let id = format!("t-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
     let mut config = demo_config();
     config["company_id"] = json!(id);
+    edit(&mut config);
     store()
         .await
         .put_company_config(&CompanyConfig::from_value(config).unwrap())
@@ -152,6 +158,16 @@ impl Api {
     pub async fn get(&self, path: &str, token: &str) -> Reply {
         self.send("GET", path, Some(token), None).await
     }
+
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.send(
+            "PATCH",
+            path,
+            Some(token),
+            Some(body.to_string().into_bytes()),
+        )
+        .await
+    }
 }
 
 /// The request body of the published Create Profile example, verbatim.
@@ -215,3 +231,24 @@ pub fn concrete(path: &str, company: &str) -> String {
     path.replace("{company_id}", company)
         .replace("{uuid}", &uuid::Uuid::new_v4().to_string())
 }
+
+/// The request bodies of the other published examples, verbatim. Their passwords are masks
+/// (`*******`), which the password policy refuses, as it must any 7-character password.
+pub const SEED_ADD_PASSWORD_BODY: &str = r#"{
+"operation": "credentials",
+"credentials": {
+"password": "*******"
+}
+}"#;
+
+pub const SEED_LOGIN_BODY: &str = r#"{
+"credentials": {
+"email": "tlat@email.com",
+"origin": "test_idp",
+"password": "*******"
+}
+}"#;
+
+pub const SEED_ACTIVATE_BODY: &str = r#"{
+"operation": "activate"
+}"#;
