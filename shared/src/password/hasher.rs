@@ -8,7 +8,8 @@ use tokio::sync::OnceCell;
 
 use super::Password;
 
-/// argon2id cost parameters. The floor is OWASP's minimum (19 MiB, t=2, p=1).
+/// argon2id cost parameters. The floor is OWASP's minimum: one of its five equivalent
+/// settings (46 MiB t=1, 19 MiB t=2, 12 MiB t=3, 9 MiB t=4, 7 MiB t=5; p=1) or more of both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HashParams {
     pub memory_kib: u32,
@@ -44,14 +45,23 @@ impl HashParams {
         Ok(params)
     }
 
+    /// OWASP's equivalent minimum settings for argon2id, as (memory KiB, iterations).
+    const OWASP_SETTINGS: [(u32, u32); 5] = [
+        (46 * 1024, 1),
+        (19 * 1024, 2),
+        (12 * 1024, 3),
+        (9 * 1024, 4),
+        (7 * 1024, 5),
+    ];
+
     pub fn check(&self) -> Result<(), String> {
-        let min = Self::OWASP_MINIMUM;
-        if self.memory_kib < min.memory_kib
-            || self.iterations < min.iterations
-            || self.parallelism < min.parallelism
-        {
+        let strong_enough = self.parallelism >= 1
+            && Self::OWASP_SETTINGS
+                .iter()
+                .any(|(m, t)| self.memory_kib >= *m && self.iterations >= *t);
+        if !strong_enough {
             return Err(format!(
-                "argon2id parameters {self:?} are below the OWASP minimum {min:?}"
+                "argon2id parameters {self:?} are below every OWASP minimum setting"
             ));
         }
         Ok(())
@@ -243,12 +253,15 @@ mod tests {
 
     #[test]
     fn refuses_parameters_below_the_owasp_minimum() {
-        assert!(
-            Passwords::new(HashParams {
-                memory_kib: 4096,
-                ..HashParams::OWASP_MINIMUM
-            })
-            .is_err()
-        );
+        let with = |memory_kib, iterations| HashParams {
+            memory_kib,
+            iterations,
+            parallelism: 1,
+        };
+        assert!(with(4096, 2).check().is_err());
+        assert!(with(19 * 1024, 1).check().is_err());
+        assert!(with(46 * 1024, 1).check().is_ok());
+        assert!(with(12 * 1024, 3).check().is_ok());
+        assert!(with(64 * 1024, 3).check().is_ok());
     }
 }
