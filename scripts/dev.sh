@@ -12,10 +12,11 @@ trap stop_all EXIT
 
 bash scripts/install-tools.sh
 ensure_keys
-write_env "$LOCAL/dev.env" "$DDB_PORT"
+write_env "$LOCAL/dev.env" "$DDB_PORT" "$LOCAL/mail"
 export_env "$LOCAL/dev.env"
 
-cargo build --workspace --bins
+cargo build -p idp-admin
+build_functions
 start_dynamodb "$DDB_PORT" "$LOCAL/dynamodb-data"
 target/debug/idp-admin create-tables --template template.yaml
 target/debug/idp-admin load config/companies/demo.yaml
@@ -29,6 +30,7 @@ cat >&2 <<MSG
   Local stack ready: http://127.0.0.1:$API_PORT/v1/companies/-1/profiles
   DynamoDB Local:    http://127.0.0.1:$DDB_PORT (data kept in .local/dynamodb-data)
   A token:           make token COMPANY=-1
+  Mail (password change): one file per message in .local/mail/
   Function logs appear below; Ctrl-C stops everything.
 
 MSG

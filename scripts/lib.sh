@@ -61,7 +61,7 @@ start_dynamodb() {
 }
 
 # Environment for the functions and the admin command against the local stack.
-write_env() { # file dynamodb_port
+write_env() { # file dynamodb_port mail_dir
   local file=$1 port=$2
   cat >"$file" <<ENV
 AWS_REGION=us-east-1
@@ -70,6 +70,9 @@ AWS_SECRET_ACCESS_KEY=local
 AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$port
 PROFILES_TABLE=ProfilesTable
 COMPANIES_TABLE=CompaniesTable
+TOKENS_TABLE=TokensTable
+MAIL_TRANSPORT=file
+MAIL_DIR=$3
 AUTH_MODE=jwt
 JWT_PUBLIC_KEY_FILE=$LOCAL/jwt-public.pem
 JWT_ALGORITHM=EdDSA
@@ -83,6 +86,15 @@ export_env() { # file
   # shellcheck disable=SC1090
   source "$1"
   set +a
+}
+
+# Builds the function binaries with the feature set `cargo lambda watch` resolves for them
+# (`cargo run --bin X` unifies features over that package alone, not the whole workspace), so
+# the first request to each function does not wait for a compile.
+build_functions() {
+  local args=() dir
+  for dir in "$ROOT"/functions/*/; do args+=(-p "$(basename "$dir")"); done
+  cargo build --quiet "${args[@]}"
 }
 
 # start_functions PORT ENV_FILE LOG: every function through `cargo lambda watch`.

@@ -14,7 +14,8 @@ trap 'stop_all; exit 130' INT TERM
 
 bash scripts/install-tools.sh
 ensure_keys
-write_env "$LOCAL/test.env" "$DDB_PORT"
+rm -rf "$LOCAL/mail-test"
+write_env "$LOCAL/test.env" "$DDB_PORT" "$LOCAL/mail-test"
 export_env "$LOCAL/test.env"
 
 log "formatting and lints"
@@ -23,6 +24,7 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 log "building"
 cargo build --workspace --all-targets --quiet
+build_functions
 
 start_dynamodb "$DDB_PORT"
 target/debug/idp-admin create-tables --template template.yaml

@@ -12,6 +12,7 @@ use crate::company::{CompanyCache, CompanyConfig};
 use crate::domain::CompanyId;
 use crate::envelope::Resource;
 use crate::error::ApiError;
+use crate::mail::Mailer;
 use crate::password::{HashParams, Passwords};
 use crate::request::path_param;
 use crate::store::{Store, Tables, dynamodb_client};
@@ -23,6 +24,8 @@ pub struct App {
     pub companies: CompanyCache,
     pub auth: TokenVerifier,
     pub passwords: Passwords,
+    /// Only the functions that send mail have one (`MAIL_TRANSPORT`).
+    pub mailer: Option<Mailer>,
 }
 
 impl App {
@@ -37,7 +40,13 @@ impl App {
             companies: CompanyCache::new(company_ttl),
             auth,
             passwords,
+            mailer: None,
         }
+    }
+
+    pub fn with_mailer(mut self, mailer: Mailer) -> Self {
+        self.mailer = Some(mailer);
+        self
     }
 
     /// Reads the environment the template sets: table names, auth mode and its settings,
@@ -51,7 +60,11 @@ impl App {
             .and_then(|v| v.parse().ok())
             .unwrap_or(60);
         let store = Store::new(dynamodb_client().await, tables);
-        Ok(Self::new(store, auth, passwords, Duration::from_secs(ttl)))
+        let app = Self::new(store, auth, passwords, Duration::from_secs(ttl));
+        Ok(match Mailer::from_env().await? {
+            Some(mailer) => app.with_mailer(mailer),
+            None => app,
+        })
     }
 
     /// The company of the path, once the bearer token is verified and allowed to act on it.

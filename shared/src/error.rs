@@ -138,6 +138,7 @@ pub fn message_for(status: u16) -> &'static str {
         409 => "Conflict",
         413 => "Payload too large",
         422 => "Fail",
+        429 => "Too many requests",
         500 => "Internal server error",
         501 => "Not Implemented",
         503 => "Service unavailable",

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod endpoints;
 pub mod envelope;
 pub mod error;
+pub mod mail;
 pub mod password;
 pub mod profile;
 pub mod request;

@@ -10,6 +10,8 @@ use aws_sdk_dynamodb::Client;
 pub struct Tables {
     pub profiles: String,
     pub companies: String,
+    /// Password-change tokens (with TTL on `expires_at`).
+    pub tokens: String,
 }
 
 impl Tables {
@@ -17,6 +19,7 @@ impl Tables {
         Ok(Self {
             profiles: required_env("PROFILES_TABLE")?,
             companies: required_env("COMPANIES_TABLE")?,
+            tokens: required_env("TOKENS_TABLE")?,
         })
     }
 }

@@ -39,7 +39,7 @@ impl LoginRecord {
         self.locked_until_ms.is_some_and(|until| until > now_ms)
     }
 
-    fn from_item(item: &Item) -> Result<Self, StoreError> {
+    pub(crate) fn from_item(item: &Item) -> Result<Self, StoreError> {
         Ok(Self {
             profile: profile_from_item(item)?,
             password_hash: get_s(item, "password_hash").map(str::to_owned),

@@ -10,6 +10,10 @@ pub fn profile(company: &CompanyId, id: ProfileId) -> String {
     format!("company#{company}#profile#{id}")
 }
 
+pub fn password_token(company: &CompanyId, id: ProfileId) -> String {
+    format!("company#{company}#password-token#{id}")
+}
+
 /// The key that reserves `set`'s values for one profile, or `None` when the profile lacks one
 /// of the set's fields.
 pub fn identifier(

@@ -5,6 +5,8 @@
 //! - identifier item: `pk = company#{company}#identifier#{set}#{len}:{value}...`, holding the
 //!   profile's uuid. Identifier items are written in the same transaction as the profile with
 //!   `attribute_not_exists(pk)`, which is what makes identifiers unique under concurrency.
+//! - password-change token (tokens table): `pk = company#{company}#password-token#{uuid}`, one
+//!   per profile, so a new request replaces (supersedes) the previous token.
 
 mod attributes;
 mod client;
@@ -13,11 +15,13 @@ mod credentials;
 mod error;
 pub mod keys;
 mod profiles;
+mod tokens;
 
 pub use client::{Tables, dynamodb_client};
 pub use credentials::{LoginRecord, SetPassword, StatusChange, now_ms};
 pub use error::StoreError;
 pub use profiles::{CreateOutcome, NewProfile};
+pub use tokens::{ChangeOutcome, IssueOutcome, TokenCheck};
 
 use aws_sdk_dynamodb::Client;
 

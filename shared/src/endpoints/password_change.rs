@@ -1,0 +1,336 @@
+//! `PATCH /v1/companies/{company_id}/profiles/password` (§5.6): `operation: "request"` mails a
+//! single-use token to the profile; `operation: "confirm"` sets a new password with it.
+
+use std::sync::Arc;
+
+use lambda_http::{Body, Request, Response};
+use rand::Rng;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::add_password::own_data;
+use super::{PROFILE_NOT_ACTIVE, respond};
+use crate::app::App;
+use crate::company::{AccessType, CompanyConfig, IdentifierSet};
+use crate::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId};
+use crate::envelope::{Resource, success};
+use crate::error::ApiError;
+use crate::mail::{Message, default_sender};
+use crate::password::{Password, check_policy};
+use crate::request::parse_json;
+use crate::store::{ChangeOutcome, IssueOutcome, keys, now_ms};
+
+pub const BAD_OPERATION: &str = "Operation field is null or not supported";
+pub const BAD_ACCESS_TYPE: &str = "access_type field is null or not supported";
+pub const TOKEN_INVALID: &str = "The token is not valid";
+pub const CHANGED: &str = "The password was changed successfully";
+
+/// 20 characters of 62: about 119 bits, above the 112 the contract asks for.
+const TOKEN_LEN: usize = 20;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeBody {
+    operation: Option<String>,
+    access_type: Option<String>,
+    profile: Option<String>,
+    token: Option<String>,
+    password: Option<String>,
+}
+
+pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
+    respond(change(&app, &req).await)
+}
+
+async fn change(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let company = app.authorize(req, Resource::ChangePassword).await?;
+    let body: ChangeBody = parse_json(req, Resource::ChangePassword)?;
+    let confirming = match body.operation.as_deref() {
+        Some("request") => false,
+        Some("confirm") => true,
+        _ => {
+            return Err(ApiError::bad_request(
+                Resource::ChangePassword,
+                BAD_OPERATION,
+            ));
+        }
+    };
+    let config = app
+        .company_config(&company, Resource::ChangePassword)
+        .await?;
+    let field = access_field(&config, body.access_type.as_deref())
+        .ok_or_else(|| ApiError::bad_request(Resource::ChangePassword, BAD_ACCESS_TYPE))?;
+    let value = body.profile.as_deref().ok_or_else(|| {
+        ApiError::bad_request(Resource::ChangePassword, "Missing field `profile`")
+    })?;
+    let id = find_profile(app, &company, field, value).await?;
+    if confirming {
+        confirm(app, &company, &config, id, body.token, body.password).await
+    } else {
+        request(app, &company, &config, id).await
+    }
+}
+
+/// The identifier the request looks the profile up by: an access type the company allows, and
+/// that identifies a profile on its own there.
+fn access_field(config: &CompanyConfig, access_type: Option<&str>) -> Option<ProfileField> {
+    let (access, field) = match access_type? {
+        "email" => (AccessType::Email, ProfileField::Email),
+        "username" => (AccessType::Username, ProfileField::Username),
+        _ => return None,
+    };
+    let allowed = config.password_change.access_types.contains(&access)
+        && config
+            .identifier_sets
+            .iter()
+            .any(|set| set.fields() == [field]);
+    allowed.then_some(field)
+}
+
+async fn find_profile(
+    app: &App,
+    company: &CompanyId,
+    field: ProfileField,
+    value: &str,
+) -> Result<Option<ProfileId>, ApiError> {
+    let mut raw = serde_json::Map::new();
+    raw.insert(field.as_str().into(), value.into());
+    // A value that is not even well-formed belongs to no profile.
+    let Ok(attributes) = ProfileAttributes::parse(&raw) else {
+        return Ok(None);
+    };
+    let Some(key) = keys::identifier(company, &IdentifierSet(vec![field]), &attributes) else {
+        return Ok(None);
+    };
+    app.store
+        .find_profile_id(&key)
+        .await
+        .map_err(|e| e.into_api(Resource::ChangePassword))
+}
+
+async fn request(
+    app: &App,
+    company: &CompanyId,
+    config: &CompanyConfig,
+    id: Option<ProfileId>,
+) -> Result<Response<Body>, ApiError> {
+    const R: Resource = Resource::RequestChangePassword;
+    let settings = &config.password_change;
+    // With `prevent_user_existence_errors`, every refusal below looks like a success.
+    let refuse = |err: ApiError| {
+        if settings.prevent_user_existence_errors {
+            Ok(success(200, R, None, "Ok"))
+        } else {
+            Err(err)
+        }
+    };
+    let record = match id {
+        Some(id) => app
+            .store
+            .get_login_record(company, id)
+            .await
+            .map_err(|e| e.into_api(R))?,
+        None => None,
+    };
+    let Some(record) = record else {
+        return refuse(ApiError::not_found(Resource::Profile));
+    };
+    if !record.profile.active {
+        return refuse(ApiError::conflict(Resource::Profile, PROFILE_NOT_ACTIVE));
+    }
+    let Some(email) = record.profile.attributes.get(ProfileField::Email) else {
+        return refuse(ApiError::conflict(
+            R,
+            "Profile has no e-mail address to send the token to",
+        ));
+    };
+    let mailer = app
+        .mailer
+        .as_ref()
+        .ok_or_else(|| ApiError::internal(R, "no MAIL_TRANSPORT configured"))?;
+
+    let id = record.profile.id;
+    let token = new_token();
+    let digest = digest(company, id, &token);
+    let outcome = app
+        .store
+        .issue_password_token(
+            company,
+            id,
+            &digest,
+            settings.token_ttl_seconds,
+            settings.max_token_attempts,
+            settings.min_request_interval_seconds,
+        )
+        .await
+        .map_err(|e| e.into_api(R))?;
+    if outcome == IssueOutcome::TooSoon {
+        tracing::info!(company = %company, profile = %id, "password change request rate-limited");
+        return refuse(ApiError::client(
+            429,
+            R,
+            Some(
+                format!(
+                    "A password change was requested less than {} seconds ago; try again later",
+                    settings.min_request_interval_seconds
+                )
+                .into(),
+            ),
+        ));
+    }
+    let minutes = settings.token_ttl_seconds.div_ceil(60).to_string();
+    let message = Message {
+        from: settings.email_sender.clone().unwrap_or_else(default_sender),
+        to: email.to_owned(),
+        subject: settings.email_subject.clone(),
+        body: settings
+            .email_body
+            .replace("{token}", &token)
+            .replace("{minutes}", &minutes),
+    };
+    if let Err(cause) = mailer.send(&message).await {
+        // Without the e-mail the token is useless; withdraw it so a retry is not rate-limited.
+        if let Err(e) = app
+            .store
+            .withdraw_password_token(company, id, &digest)
+            .await
+        {
+            tracing::warn!(cause = %e, "could not withdraw an undelivered token");
+        }
+        return Err(ApiError::unavailable(R, cause));
+    }
+    tracing::info!(company = %company, profile = %id, "password change token sent");
+    Ok(success(200, R, None, "Ok"))
+}
+
+async fn confirm(
+    app: &App,
+    company: &CompanyId,
+    config: &CompanyConfig,
+    id: Option<ProfileId>,
+    token: Option<String>,
+    password: Option<String>,
+) -> Result<Response<Body>, ApiError> {
+    const R: Resource = Resource::ConfirmChangePassword;
+    let invalid = || ApiError::bad_request(R, TOKEN_INVALID);
+    let token = token.filter(|t| !t.is_empty()).ok_or_else(invalid)?;
+    let password = password.map(|p| Password::new(&p)).ok_or_else(|| {
+        ApiError::bad_request(Resource::ChangePassword, "Missing field `password`")
+    })?;
+    let uniform = config.password_change.prevent_user_existence_errors;
+    let Some(id) = id else {
+        return Err(if uniform {
+            invalid()
+        } else {
+            ApiError::not_found(Resource::Profile)
+        });
+    };
+    let (record, stored) = app
+        .store
+        .get_profile_and_token(company, id)
+        .await
+        .map_err(|e| e.into_api(R))?;
+    let Some(record) = record else {
+        return Err(if uniform {
+            invalid()
+        } else {
+            ApiError::not_found(Resource::Profile)
+        });
+    };
+    if !record.profile.active {
+        return Err(if uniform {
+            invalid()
+        } else {
+            ApiError::conflict(Resource::Profile, PROFILE_NOT_ACTIVE)
+        });
+    }
+    let now_seconds = now_ms() / 1000;
+    let Some(stored) = stored.filter(|t| t.expires_at > now_seconds && t.attempts_left > 0) else {
+        return Err(invalid());
+    };
+    let offered = digest(company, id, &token);
+    if offered != stored.digest {
+        app.store
+            .spend_token_attempt(company, id, &stored)
+            .await
+            .map_err(|e| e.into_api(R))?;
+        tracing::info!(company = %company, profile = %id, "password change: wrong token");
+        return Err(invalid());
+    }
+    // Checked once the token is known to be right, so a refused password does not use it up.
+    check_policy(
+        &config.password_policy,
+        &password,
+        &own_data(&record.profile),
+    )
+    .map_err(|why| ApiError::unprocessable(R, why))?;
+    let hash = app
+        .passwords
+        .hash(&password)
+        .await
+        .map_err(|cause| ApiError::internal(R, cause))?;
+    match app
+        .store
+        .change_password_with_token(company, id, &offered, &hash)
+        .await
+        .map_err(|e| e.into_api(R))?
+    {
+        ChangeOutcome::Changed => {
+            tracing::info!(company = %company, profile = %id, "password changed with a token");
+            Ok(success(200, R, Some(CHANGED.into()), "Ok"))
+        }
+        ChangeOutcome::TokenGone => Err(invalid()),
+        ChangeOutcome::ProfileInactive => {
+            Err(ApiError::conflict(Resource::Profile, PROFILE_NOT_ACTIVE))
+        }
+    }
+}
+
+fn new_token() -> String {
+    // ThreadRng is a CSPRNG (ChaCha12) seeded from the operating system.
+    let mut rng = rand::rng();
+    (0..TOKEN_LEN)
+        .map(|_| rng.sample(rand::distr::Alphanumeric) as char)
+        .collect()
+}
+
+/// Binds the token to its company and profile: the same token means nothing elsewhere.
+fn digest(company: &CompanyId, id: ProfileId, token: &str) -> String {
+    let mut hasher = Sha256::new();
+    for part in [company.as_str(), &id.to_string(), token] {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_20_alphanumerics_and_differ() {
+        let a = new_token();
+        assert_eq!(a.len(), TOKEN_LEN);
+        assert!(a.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_ne!(a, new_token());
+    }
+
+    #[test]
+    fn digests_bind_company_and_profile() {
+        let c1 = CompanyId::parse("1").unwrap();
+        let c2 = CompanyId::parse("2").unwrap();
+        let p1 = ProfileId::new_random();
+        let p2 = ProfileId::new_random();
+        let d = digest(&c1, p1, "tok");
+        assert_eq!(d.len(), 64);
+        assert!(!d.contains("tok"));
+        assert_ne!(d, digest(&c2, p1, "tok"));
+        assert_ne!(d, digest(&c1, p2, "tok"));
+        assert_ne!(d, digest(&c1, p1, "tok2"));
+    }
+}

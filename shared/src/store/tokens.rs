@@ -1,0 +1,313 @@
+//! Password-change tokens. Only a SHA-256 digest of each token is stored (tokens carry ~119
+//! bits of entropy, so a fast hash is enough), bound to the company and profile, with an
+//! expiry (`expires_at`, also the table's TTL attribute), a count of wrong tries left, and the
+//! time of the request that issued it (for rate limiting).
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, KeysAndAttributes, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
+};
+
+use super::attributes::{Item, get_s, n, s};
+use super::credentials::LoginRecord;
+use super::profiles::unix_now;
+use super::{Store, StoreError, keys};
+use crate::domain::{CompanyId, ProfileId};
+
+/// A stored token, as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenCheck {
+    pub digest: String,
+    pub expires_at: u64,
+    pub attempts_left: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueOutcome {
+    Issued,
+    /// A token was issued for this profile less than the minimum interval ago.
+    TooSoon,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeOutcome {
+    Changed,
+    /// The token was used, replaced, expired or exhausted meanwhile.
+    TokenGone,
+    /// The profile was deactivated (or deleted) meanwhile.
+    ProfileInactive,
+}
+
+fn number(item: &Item, name: &str) -> Option<u64> {
+    item.get(name)?.as_n().ok()?.parse().ok()
+}
+
+impl Store {
+    /// Stores a new token for the profile, replacing any earlier one, unless one was issued
+    /// less than `min_interval_seconds` ago (checked in the same conditional write).
+    pub async fn issue_password_token(
+        &self,
+        company: &CompanyId,
+        id: ProfileId,
+        digest: &str,
+        ttl_seconds: u32,
+        attempts: u32,
+        min_interval_seconds: u32,
+    ) -> Result<IssueOutcome, StoreError> {
+        let now = unix_now();
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.tokens)
+            .item("pk", s(keys::password_token(company, id)))
+            .item("company_id", s(company.as_str()))
+            .item("uuid", s(id.to_string()))
+            .item("token_digest", s(digest))
+            .item("issued_at", n(now))
+            .item("expires_at", n(now + u64::from(ttl_seconds)))
+            .item("attempts_left", n(attempts))
+            .condition_expression("attribute_not_exists(pk) OR issued_at <= :cutoff")
+            .expression_attribute_values(
+                ":cutoff",
+                n(now.saturating_sub(u64::from(min_interval_seconds))),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(IssueOutcome::Issued),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(IssueOutcome::TooSoon)
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Withdraws a token whose e-mail could not be sent, so a retry is not rate-limited.
+    pub async fn withdraw_password_token(
+        &self,
+        company: &CompanyId,
+        id: ProfileId,
+        digest: &str,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.tables.tokens)
+            .key("pk", s(keys::password_token(company, id)))
+            .condition_expression("token_digest = :d")
+            .expression_attribute_values(":d", s(digest))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// The profile (with its credentials) and its current token, in one round trip.
+    pub async fn get_profile_and_token(
+        &self,
+        company: &CompanyId,
+        id: ProfileId,
+    ) -> Result<(Option<LoginRecord>, Option<TokenCheck>), StoreError> {
+        let profile_key = keys::profile(company, id);
+        let token_key = keys::password_token(company, id);
+        let request = |key: &str| {
+            KeysAndAttributes::builder()
+                .keys([("pk".to_owned(), s(key))].into_iter().collect())
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Failed(e.to_string()))
+        };
+        let mut pending = Some(
+            [
+                (self.tables.profiles.clone(), request(&profile_key)?),
+                (self.tables.tokens.clone(), request(&token_key)?),
+            ]
+            .into_iter()
+            .collect::<std::collections::HashMap<_, _>>(),
+        );
+        let mut items: Vec<Item> = Vec::new();
+        // DynamoDB may hand back part of a batch as unprocessed; ask again for that part.
+        for _ in 0..5 {
+            let Some(request_items) = pending.take().filter(|r| !r.is_empty()) else {
+                break;
+            };
+            let output = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(request_items))
+                .send()
+                .await?;
+            for (_, mut found) in output.responses.unwrap_or_default() {
+                items.append(&mut found);
+            }
+            pending = output.unprocessed_keys;
+        }
+        if pending.is_some_and(|p| !p.is_empty()) {
+            return Err(StoreError::Unavailable(
+                "batch read left keys unprocessed".into(),
+            ));
+        }
+        let mut record = None;
+        let mut token = None;
+        for item in &items {
+            match get_s(item, "pk") {
+                Some(pk) if pk == profile_key => record = Some(LoginRecord::from_item(item)?),
+                Some(pk) if pk == token_key => {
+                    token = Some(TokenCheck {
+                        digest: get_s(item, "token_digest").unwrap_or_default().to_owned(),
+                        expires_at: number(item, "expires_at").unwrap_or(0),
+                        attempts_left: number(item, "attempts_left").unwrap_or(0) as u32,
+                    });
+                }
+                _ => {}
+            }
+        }
+        Ok((record, token))
+    }
+
+    /// Counts a wrong try against the current token; the last allowed one deletes it.
+    pub async fn spend_token_attempt(
+        &self,
+        company: &CompanyId,
+        id: ProfileId,
+        token: &TokenCheck,
+    ) -> Result<(), StoreError> {
+        let key = keys::password_token(company, id);
+        let result = if token.attempts_left <= 1 {
+            self.client
+                .delete_item()
+                .table_name(&self.tables.tokens)
+                .key("pk", s(key))
+                .condition_expression("token_digest = :d")
+                .expression_attribute_values(":d", s(&token.digest))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(StoreError::from_condition)
+        } else {
+            self.client
+                .update_item()
+                .table_name(&self.tables.tokens)
+                .key("pk", s(key))
+                .update_expression("SET attempts_left = attempts_left - :one")
+                .condition_expression("token_digest = :d AND attempts_left > :zero")
+                .expression_attribute_values(":d", s(&token.digest))
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":zero", n(0))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(StoreError::from_condition)
+        };
+        // A failed condition means the token already changed: nothing left to count against.
+        match result {
+            Ok(()) | Err(None) => Ok(()),
+            Err(Some(err)) => Err(err),
+        }
+    }
+
+    /// Replaces the password and consumes the token in one transaction: exactly one of several
+    /// concurrent confirmations with the same token succeeds. Also clears any lockout.
+    pub async fn change_password_with_token(
+        &self,
+        company: &CompanyId,
+        id: ProfileId,
+        digest: &str,
+        new_hash: &str,
+    ) -> Result<ChangeOutcome, StoreError> {
+        let now = unix_now();
+        let consume = Delete::builder()
+            .table_name(&self.tables.tokens)
+            .key("pk", s(keys::password_token(company, id)))
+            .condition_expression(
+                "token_digest = :d AND expires_at > :now AND attempts_left > :zero",
+            )
+            .expression_attribute_values(":d", s(digest))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":zero", n(0))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::None)
+            .build()
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        let update = Update::builder()
+            .table_name(&self.tables.profiles)
+            .key("pk", s(keys::profile(company, id)))
+            .update_expression(
+                "SET password_hash = :h, password_set_at = :now, updated_at = :now \
+                 REMOVE failed_logins, locked_until",
+            )
+            .condition_expression("attribute_exists(pk) AND active = :yes")
+            .expression_attribute_values(":h", s(new_hash))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .build()
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(consume).build())
+            .transact_items(TransactWriteItem::builder().update(update).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(ChangeOutcome::Changed),
+            Err(err) => match cancelled_reasons(&err) {
+                // Reasons come in the order of the items: token, then profile.
+                Some(reasons) if reasons.first().map(String::as_str) != Some("None") => {
+                    Ok(ChangeOutcome::TokenGone)
+                }
+                Some(reasons)
+                    if reasons.get(1).map(String::as_str) == Some("ConditionalCheckFailed") =>
+                {
+                    Ok(ChangeOutcome::ProfileInactive)
+                }
+                _ => Err(err.into()),
+            },
+        }
+    }
+}
+
+fn cancelled_reasons<R>(err: &SdkError<TransactWriteItemsError, R>) -> Option<Vec<String>> {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => Some(
+            e.cancellation_reasons()
+                .iter()
+                .map(|r| r.code().unwrap_or("None").to_owned())
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+impl StoreError {
+    /// `None` for a failed condition, the error otherwise.
+    fn from_condition<E, R>(err: SdkError<E, R>) -> Option<StoreError>
+    where
+        E: aws_sdk_dynamodb::error::ProvideErrorMetadata
+            + std::error::Error
+            + Send
+            + Sync
+            + 'static,
+        R: std::fmt::Debug,
+    {
+        let failed = err
+            .as_service_error()
+            .and_then(|e| e.code())
+            .is_some_and(|code| code == "ConditionalCheckFailedException");
+        (!failed).then(|| err.into())
+    }
+}
