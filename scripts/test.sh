@@ -33,6 +33,7 @@ target/debug/idp-admin load config/companies/demo.yaml
 start_functions "$API_PORT" "$LOCAL/test.env" "$LOCAL/functions-test.log"
 export IDP_BASE_URL="http://127.0.0.1:$API_PORT"
 export IDP_FUNCTIONS_LOG="$LOCAL/functions-test.log"
+export IDP_MAIL_DIR="$LOCAL/mail-test"
 export IDP_JWT_PRIVATE_KEY="$LOCAL/jwt-private.pem"
 
 log "cargo test"

@@ -252,3 +252,59 @@ pub const SEED_LOGIN_BODY: &str = r#"{
 pub const SEED_ACTIVATE_BODY: &str = r#"{
 "operation": "activate"
 }"#;
+
+/// The published Confirm Password Change examples, verbatim (by e-mail, by username).
+pub const SEED_CONFIRM_BY_EMAIL: &str = r#"{
+"operation": "confirm",
+"access_type": "email",
+"profile": "tlat@email.com",
+"token": "ffffffffffffffffffff",
+"password": "********"
+}"#;
+
+pub const SEED_CONFIRM_BY_USERNAME: &str = r#"{
+"operation": "confirm",
+"access_type": "username",
+"profile": "user_2022",
+"token": "ffffffffffffffffffff",
+"password": "********"
+}"#;
+
+/// The newest message the local stack's file transport wrote to `recipient`, waiting a little
+/// for it to appear.
+pub async fn mail_to(recipient: &str) -> String {
+    let dir = env("IDP_MAIL_DIR");
+    for _ in 0..50 {
+        let mut found: Vec<(std::path::PathBuf, String)> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
+                    .filter(|(_, text)| text.contains(&format!("\nTo: {recipient}\n")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort();
+        if let Some((_, text)) = found.pop() {
+            return text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no mail to {recipient} in {dir}");
+}
+
+/// The 20-character token of a password-change message.
+pub fn token_in(mail: &str) -> String {
+    let body = mail.split("\n\n").nth(1).unwrap_or_default();
+    body.split(|c: char| !c.is_ascii_alphanumeric())
+        .find(|word| word.len() == 20)
+        .unwrap_or_else(|| panic!("no token in {mail}"))
+        .to_owned()
+}
+
+/// Everything the served functions have logged so far.
+pub fn function_logs() -> String {
+    std::fs::read_to_string(env("IDP_FUNCTIONS_LOG")).unwrap_or_default()
+}
