@@ -73,6 +73,33 @@ pub async fn fresh_company_with(edit: impl FnOnce(&mut Value)) -> String {
     id
 }
 
+/// Registers the published example's profile (made active) in `company`; returns its uuid.
+pub async fn create_seed_profile(api: &Api, company: &str) -> String {
+    let mut body: Value = serde_json::from_str(SEED_CREATE_BODY).unwrap();
+    body["options"]["active"] = json!(true);
+    let created = api
+        .post(
+            &format!("/v1/companies/{company}/profiles"),
+            &token(company),
+            &body,
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    created.body["data"]["uuid"].as_str().unwrap().to_owned()
+}
+
+/// Gives a profile its first password.
+pub async fn add_password(api: &Api, company: &str, uuid: &str, password: &str) {
+    let added = api
+        .patch(
+            &format!("/v1/companies/{company}/profiles/{uuid}"),
+            &token(company),
+            &json!({"operation": "credentials", "credentials": {"password": password}}),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{}", added.body);
+}
+
 /// A response: status and JSON body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {

@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use blackbox_tests::{
-    Api, SEED_CONFIRM_BY_EMAIL, SEED_CONFIRM_BY_USERNAME, SEED_CREATE_BODY, fresh_company,
-    function_logs, mail_to, token, token_in,
+    Api, SEED_CONFIRM_BY_EMAIL, SEED_CONFIRM_BY_USERNAME, add_password, create_seed_profile,
+    fresh_company, function_logs, mail_to, token, token_in,
 };
 use serde_json::{Value, json};
 
@@ -14,24 +14,8 @@ const NEW: &str = "copper kettle sings at dawn";
 /// A company with the published example's profile, active, with password `OLD`.
 async fn company_with_profile(api: &Api) -> String {
     let company = fresh_company().await;
-    let mut body: Value = serde_json::from_str(SEED_CREATE_BODY).unwrap();
-    body["options"]["active"] = json!(true);
-    let created = api
-        .post(
-            &format!("/v1/companies/{company}/profiles"),
-            &token(&company),
-            &body,
-        )
-        .await;
-    let uuid = created.body["data"]["uuid"].as_str().unwrap().to_owned();
-    let added = api
-        .patch(
-            &format!("/v1/companies/{company}/profiles/{uuid}"),
-            &token(&company),
-            &json!({"operation": "credentials", "credentials": {"password": OLD}}),
-        )
-        .await;
-    assert_eq!(added.status, 201);
+    let uuid = create_seed_profile(api, &company).await;
+    add_password(api, &company, &uuid, OLD).await;
     company
 }
 

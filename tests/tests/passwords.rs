@@ -4,7 +4,7 @@
 
 use blackbox_tests::{
     Api, Reply, SEED_ACTIVATE_BODY, SEED_ADD_PASSWORD_BODY, SEED_CREATE_BODY, SEED_LOGIN_BODY,
-    fresh_company, fresh_company_with, token,
+    add_password, create_seed_profile, fresh_company, fresh_company_with, token,
 };
 use serde_json::{Value, json};
 
@@ -176,12 +176,7 @@ async fn other_operations_and_bad_credentials() {
     let api = Api::new();
     let company = fresh_company().await;
     let base = format!("/v1/companies/{company}/profiles");
-    let mut body: Value = serde_json::from_str(SEED_CREATE_BODY).unwrap();
-    body["options"]["active"] = json!(true);
-    let uuid = api.post(&base, &token(&company), &body).await.body["data"]["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let uuid = create_seed_profile(&api, &company).await;
     let profile = format!("{base}/{uuid}");
 
     let reply = api
@@ -241,19 +236,8 @@ async fn other_operations_and_bad_credentials() {
 async fn ten_concurrent_first_passwords_give_exactly_one_201() {
     let api = Api::new();
     let company = fresh_company().await;
-    let mut body: Value = serde_json::from_str(SEED_CREATE_BODY).unwrap();
-    body["options"]["active"] = json!(true);
-    let created = api
-        .post(
-            &format!("/v1/companies/{company}/profiles"),
-            &token(&company),
-            &body,
-        )
-        .await;
-    let path = format!(
-        "/v1/companies/{company}/profiles/{}",
-        created.body["data"]["uuid"].as_str().unwrap()
-    );
+    let uuid = create_seed_profile(&api, &company).await;
+    let path = format!("/v1/companies/{company}/profiles/{uuid}");
     let tasks: Vec<_> = (0..10)
         .map(|n| {
             let (api, company, path) = (api.clone(), company.clone(), path.clone());
@@ -287,19 +271,8 @@ async fn lockout_refuses_even_the_right_password_until_the_wait_is_over() {
     })
     .await;
     let base = format!("/v1/companies/{company}/profiles");
-    let mut body: Value = serde_json::from_str(SEED_CREATE_BODY).unwrap();
-    body["options"]["active"] = json!(true);
-    let uuid = api.post(&base, &token(&company), &body).await.body["data"]["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let add = json!({"operation": "credentials", "credentials": {"password": PASSWORD}});
-    assert_eq!(
-        api.patch(&format!("{base}/{uuid}"), &token(&company), &add)
-            .await
-            .status,
-        201
-    );
+    let uuid = create_seed_profile(&api, &company).await;
+    add_password(&api, &company, &uuid, PASSWORD).await;
     let login = format!("{base}/login");
     for _ in 0..2 {
         assert_eq!(
@@ -333,16 +306,7 @@ async fn another_companys_profile_cannot_be_changed() {
     let api = Api::new();
     let owner = fresh_company().await;
     let other = fresh_company().await;
-    let mut body: Value = serde_json::from_str(SEED_CREATE_BODY).unwrap();
-    body["options"]["active"] = json!(true);
-    let created = api
-        .post(
-            &format!("/v1/companies/{owner}/profiles"),
-            &token(&owner),
-            &body,
-        )
-        .await;
-    let uuid = created.body["data"]["uuid"].as_str().unwrap();
+    let uuid = create_seed_profile(&api, &owner).await;
     let foreign = format!("/v1/companies/{other}/profiles/{uuid}");
     let not_found = json!({"code": 404, "resource": "Profile", "message": "Not found"});
     let add = json!({"operation": "credentials", "credentials": {"password": PASSWORD}});

@@ -109,15 +109,8 @@ impl Store {
         company: &CompanyId,
         id: ProfileId,
     ) -> Result<Option<LoginRecord>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.tables.profiles)
-            .key("pk", s(keys::profile(company, id)))
-            .consistent_read(true)
-            .send()
-            .await?;
-        output.item.as_ref().map(LoginRecord::from_item).transpose()
+        let item = self.profile_item(company, id).await?;
+        item.as_ref().map(LoginRecord::from_item).transpose()
     }
 
     /// Sets the first password of an active profile, in one conditional write: a profile that

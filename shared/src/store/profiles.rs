@@ -125,6 +125,16 @@ impl Store {
         company: &CompanyId,
         id: ProfileId,
     ) -> Result<Option<Profile>, StoreError> {
+        let item = self.profile_item(company, id).await?;
+        item.as_ref().map(profile_from_item).transpose()
+    }
+
+    /// The whole profile item (credentials included), read strongly consistent.
+    pub(crate) async fn profile_item(
+        &self,
+        company: &CompanyId,
+        id: ProfileId,
+    ) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -133,7 +143,7 @@ impl Store {
             .consistent_read(true)
             .send()
             .await?;
-        output.item.as_ref().map(profile_from_item).transpose()
+        Ok(output.item)
     }
 }
 
