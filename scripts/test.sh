@@ -39,8 +39,8 @@ export IDP_JWT_PRIVATE_KEY="$LOCAL/jwt-private.pem"
 log "cargo test"
 cargo test --workspace --quiet --no-fail-fast -- --test-threads 8 2>&1 | tee "$LOCAL/test-output.log"
 
-log "template lint"
-"$LOCAL/venv/bin/cfn-lint" template.yaml
+log "template checks"
+bash scripts/check-template.sh
 log "all checks passed"
 # One closing line for the whole run (cargo prints one per test binary).
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' \

@@ -56,3 +56,61 @@ fn the_published_request_example_fits_the_documented_schema() {
         serde_json::json!({"register_type": "x", "information_provider": "y", "extra": 1});
     assert!(check_request("POST", "/v1/companies/{company_id}/profiles", &unknown).is_err());
 }
+
+/// The routes of the contract (`shared/spec/API.md`, §5), but those it marks as later work.
+fn spec_routes() -> Vec<Route> {
+    let text = std::fs::read_to_string(format!("{REPO}/../shared/spec/API.md"))
+        .expect("the contract lives in ../shared/spec/API.md beside the checkout");
+    let mut routes = Vec::new();
+    let sections: Vec<&str> = text.split("\n### ").skip(1).collect();
+    for section in sections {
+        let heading = section.lines().next().unwrap_or_default();
+        let body: String = section
+            .lines()
+            .skip(1)
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ");
+        if body.trim_start().starts_with("Later work") {
+            continue;
+        }
+        let Some(route) = heading.split('`').nth(1) else {
+            continue;
+        };
+        let (method, path) = route.split_once(' ').unwrap();
+        routes.push(Route {
+            method: method.to_owned(),
+            path: path.split('?').next().unwrap().to_owned(),
+        });
+    }
+    routes.sort();
+    routes
+}
+
+#[test]
+fn every_route_of_the_contract_has_a_function_and_every_function_a_route() {
+    let spec = spec_routes();
+    assert_eq!(spec.len(), 6, "§5.1-§5.6: {spec:?}");
+    assert_eq!(template_routes(), spec);
+}
+
+#[test]
+fn every_function_gets_the_tables_the_store_reads() {
+    let text = std::fs::read_to_string(format!("{REPO}/template.yaml")).unwrap();
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let env = &doc["Globals"]["Function"]["Environment"]["Variables"];
+    // `Tables::from_env` reads these three variables; each must name a table of the template.
+    for (variable, table) in [
+        ("PROFILES_TABLE", "ProfilesTable"),
+        ("COMPANIES_TABLE", "CompaniesTable"),
+        ("TOKENS_TABLE", "TokensTable"),
+    ] {
+        let reference = format!("{:?}", env[variable]);
+        assert!(reference.contains(table), "{variable}: {reference}");
+        assert_eq!(
+            doc["Resources"][table]["Type"].as_str(),
+            Some("AWS::DynamoDB::Table"),
+            "{table}"
+        );
+    }
+}
