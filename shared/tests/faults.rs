@@ -1,0 +1,318 @@
+//! Faults: DynamoDB throttling and transient errors (injected with an SDK interceptor), and
+//! DynamoDB Local killed in the middle of a burst of writes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::config::interceptors::BeforeDeserializationInterceptorContextMut;
+use aws_sdk_dynamodb::config::retry::RetryPartition;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_smithy_runtime_api::http::StatusCode;
+use aws_smithy_types::body::SdkBody;
+use common::*;
+use idp_core::password::HashParams;
+use idp_core::store::{Store, Tables, dynamodb_client};
+use serde_json::json;
+
+/// Answers the first `failures` attempts with DynamoDB's throttling error, as the service sends
+/// it on the wire, and counts every attempt.
+#[derive(Debug)]
+struct Throttle {
+    failures: AtomicU32,
+    attempts: Arc<AtomicU32>,
+    code: &'static str,
+    status: u16,
+}
+
+impl Intercept for Throttle {
+    fn name(&self) -> &'static str {
+        "Throttle"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.attempts.fetch_add(1, Ordering::SeqCst);
+        let take = self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(1)
+            });
+        if take.is_ok() {
+            let response = context.response_mut();
+            *response.status_mut() = StatusCode::try_from(self.status)?;
+            response
+                .headers_mut()
+                .insert("content-type", "application/x-amz-json-1.0");
+            *response.body_mut() = SdkBody::from(format!(
+                r#"{{"__type":"com.amazonaws.dynamodb.v20120810#{}","message":"injected"}}"#,
+                self.code
+            ));
+        }
+        Ok(())
+    }
+}
+
+async fn app_with_faults(
+    failures: u32,
+    code: &'static str,
+    status: u16,
+) -> (Arc<idp_core::App>, Arc<AtomicU32>) {
+    let attempts = Arc::new(AtomicU32::new(0));
+    let config = dynamodb_client()
+        .await
+        .config()
+        .to_builder()
+        // A retry partition of its own: the retry token bucket is shared per partition, and
+        // other tests' failures must not spend this one's retries.
+        .retry_partition(RetryPartition::new(format!("faults-{code}-{failures}")))
+        .interceptor(Throttle {
+            failures: AtomicU32::new(failures),
+            attempts: Arc::clone(&attempts),
+            code,
+            status,
+        })
+        .build();
+    let store = Store::new(aws_sdk_dynamodb::Client::from_conf(config), tables());
+    (
+        app_with(store, jwt_verifier(), HashParams::OWASP_MINIMUM).await,
+        attempts,
+    )
+}
+
+#[tokio::test]
+async fn throttling_and_transient_errors_are_retried_with_backoff() {
+    let plain = app().await;
+    let company = fresh_company(&plain).await;
+    let (_, created) = create(&plain, &company, &body_with(person(1)), None).await;
+    let uuid = created["data"]["uuid"].as_str().unwrap().to_owned();
+
+    for (code, status) in [("ThrottlingException", 400), ("InternalServerError", 500)] {
+        // Two failures, then the third attempt (the SDK's standard retry allows 3) succeeds.
+        let (app, attempts) = app_with_faults(2, code, status).await;
+        let started = std::time::Instant::now();
+        let (answer, _) = show(&app, &company, &uuid, false).await;
+        assert_eq!(answer, 200, "{code}");
+        assert_eq!(attempts.load(Ordering::SeqCst), 3, "{code}: retried twice");
+        assert!(started.elapsed() >= Duration::from_millis(1), "backed off");
+
+        // Failing every time: a clean 503 after the last attempt.
+        let (app, attempts) = app_with_faults(u32::MAX, code, status).await;
+        let (answer, body) = show(&app, &company, &uuid, false).await;
+        assert_eq!(
+            (answer, body),
+            (
+                503,
+                json!({"code": 503, "resource": "Profile", "message": "Service unavailable",
+                         "errors": "The service is temporarily unavailable, please retry"})
+            ),
+            "{code}"
+        );
+        assert_eq!(attempts.load(Ordering::SeqCst), 3, "{code}");
+    }
+}
+
+/// A DynamoDB Local of this test's own, on disk so that it can be killed and started again.
+struct OwnDynamoDb {
+    port: u16,
+    data: PathBuf,
+    child: Option<Child>,
+}
+
+impl OwnDynamoDb {
+    fn start(port: u16, data: PathBuf) -> Self {
+        let mut db = Self {
+            port,
+            data,
+            child: None,
+        };
+        db.restart();
+        db
+    }
+
+    fn restart(&mut self) {
+        let jar_dir = std::env::var("IDP_DDB_LOCAL_DIR").expect("run through `make test`");
+        std::fs::create_dir_all(&self.data).unwrap();
+        let child = Command::new("java")
+            .current_dir(jar_dir)
+            .args([
+                "-Djava.library.path=./DynamoDBLocal_lib",
+                "-jar",
+                "DynamoDBLocal.jar",
+            ])
+            .args(["-sharedDb", "-dbPath"])
+            .arg(&self.data)
+            .args(["-port", &self.port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        for _ in 0..300 {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("DynamoDB Local did not start on {}", self.port);
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for OwnDynamoDb {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
+
+#[tokio::test]
+async fn dynamodb_dying_mid_burst_gives_clean_503s_and_nothing_half_written() {
+    let data = std::env::temp_dir().join(format!("idp-ddb-{}", uuid::Uuid::new_v4().simple()));
+    let mut db = OwnDynamoDb::start(8471, data);
+    let admin = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/debug/idp-admin");
+    let template = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    let created = Command::new(admin)
+        .args(["create-tables", "--template", template])
+        .env("AWS_ENDPOINT_URL_DYNAMODB", db.endpoint())
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{created:?}");
+
+    let config = dynamodb_client()
+        .await
+        .config()
+        .to_builder()
+        .endpoint_url(db.endpoint())
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    let store = Store::new(client.clone(), tables());
+    let app = app_with(store, jwt_verifier(), HashParams::OWASP_MINIMUM).await;
+    let company = fresh_company(&app).await;
+    // DynamoDB Local answers its first requests slowly: warm it up.
+    let (status, warm) = create(&app, &company, &body_with(person(100)), None).await;
+    assert_eq!(status, 201, "{warm}");
+
+    // A burst of creates, 20 ms apart; DynamoDB dies part of the way through.
+    let mut tasks = Vec::new();
+    for n in 0..40u32 {
+        let (app, company) = (Arc::clone(&app), company.clone());
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20 * u64::from(n))).await;
+            create(&app, &company, &body_with(person(n)), None).await
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    db.kill();
+    let mut created_ids = HashSet::from([warm["data"]["uuid"].as_str().unwrap().to_owned()]);
+    let mut unavailable = 0;
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        match status {
+            201 => {
+                created_ids.insert(body["data"]["uuid"].as_str().unwrap().to_owned());
+            }
+            503 => {
+                assert_eq!(
+                    body["errors"],
+                    "The service is temporarily unavailable, please retry"
+                );
+                unavailable += 1;
+            }
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert!(
+        !created_ids.is_empty(),
+        "some creates finished before the kill"
+    );
+    assert!(unavailable > 0, "some creates met a dead DynamoDB");
+
+    // Back up: every acknowledged profile is there with all its reservations, and no
+    // reservation or profile exists without the other.
+    db.restart();
+    let items = scan_all(&client, &tables()).await;
+    let profiles: HashMap<String, Vec<String>> = items
+        .iter()
+        .filter(|i| kind(i) == "profile")
+        .map(|i| {
+            let keys = i["identifier_keys"]
+                .as_l()
+                .unwrap()
+                .iter()
+                .map(|k| k.as_s().unwrap().clone())
+                .collect();
+            (i["uuid"].as_s().unwrap().clone(), keys)
+        })
+        .collect();
+    let reservations: HashMap<String, String> = items
+        .iter()
+        .filter(|i| kind(i) == "identifier")
+        .map(|i| {
+            (
+                i["pk"].as_s().unwrap().clone(),
+                i["uuid"].as_s().unwrap().clone(),
+            )
+        })
+        .collect();
+    for id in &created_ids {
+        assert!(profiles.contains_key(id), "acknowledged profile {id} lost");
+    }
+    for (id, keys) in &profiles {
+        for key in keys {
+            assert_eq!(reservations.get(key), Some(id), "profile {id} lacks {key}");
+        }
+    }
+    for (key, owner) in &reservations {
+        assert!(profiles.contains_key(owner), "orphan reservation {key}");
+    }
+
+    // And the same client serves again.
+    let (status, _) = create(&app, &company, &body_with(person(99)), None).await;
+    assert_eq!(status, 201, "recovered");
+}
+
+async fn scan_all(
+    client: &aws_sdk_dynamodb::Client,
+    tables: &Tables,
+) -> Vec<HashMap<String, AttributeValue>> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = client
+            .scan()
+            .table_name(&tables.profiles)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        items.extend(page.items.unwrap_or_default());
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return items;
+        }
+    }
+}
