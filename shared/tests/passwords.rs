@@ -435,37 +435,3 @@ async fn activate_and_deactivate_answer_every_documented_case() {
     let (code, body) = status(&app, &company, &uuid, "delete").await;
     assert_eq!((code, &body["resource"]), (400, &json!("Profile")));
 }
-
-#[tokio::test]
-async fn parallel_status_changes_leave_one_consistent_state() {
-    let app = app().await;
-    let company = fresh_company(&app).await;
-    let uuid = new_profile(&app, &company, 1, true).await;
-    let tasks: Vec<_> = (0..10)
-        .map(|n| {
-            let (app, company, uuid) = (Arc::clone(&app), company.clone(), uuid.clone());
-            let operation = if n % 2 == 0 { "deactivate" } else { "activate" };
-            tokio::spawn(async move { (operation, status(&app, &company, &uuid, operation).await) })
-        })
-        .collect();
-    let mut last_success = None;
-    for task in tasks {
-        let (operation, (code, _)) = task.await.unwrap();
-        assert!(code == 200 || code == 409, "{code}");
-        if code == 200 {
-            last_success = Some(operation);
-        }
-    }
-    // Starting active, a deactivate must have succeeded; every success flipped the state.
-    assert!(last_success.is_some());
-    let item = profile_item(&app, &company, &uuid).await;
-    let active = *item["active"].as_bool().unwrap();
-    let (code, _) = status(
-        &app,
-        &company,
-        &uuid,
-        if active { "activate" } else { "deactivate" },
-    )
-    .await;
-    assert_eq!(code, 409, "the stored state is the one the API reports");
-}
