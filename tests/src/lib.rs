@@ -149,6 +149,7 @@ impl Api {
             request = request.bearer_auth(token);
         }
         if let Some(body) = body {
+            remember_secrets(&body);
             request = request.body(body);
         }
         let response = request.send().await.unwrap();
@@ -334,4 +335,46 @@ pub fn token_in(mail: &str) -> String {
 /// Everything the served functions have logged so far.
 pub fn function_logs() -> String {
     std::fs::read_to_string(env("IDP_FUNCTIONS_LOG")).unwrap_or_default()
+}
+
+/// Appends every `password` and `token` value of a JSON body to `$IDP_SECRETS_FILE`, so the
+/// secret scan at the end of `make test` can look for each of them in DynamoDB and the logs.
+pub fn remember_secrets(body: &[u8]) {
+    let Ok(path) = std::env::var("IDP_SECRETS_FILE") else {
+        return;
+    };
+    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+        return;
+    };
+    let mut found = Vec::new();
+    collect_secrets(&value, &mut found);
+    if found.is_empty() {
+        return;
+    }
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    for secret in found {
+        writeln!(file, "{secret}").unwrap();
+    }
+}
+
+fn collect_secrets(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("password" | "token", Value::String(secret)) if !secret.contains('\n') => {
+                        found.push(secret.clone());
+                    }
+                    _ => collect_secrets(inner, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_secrets(item, found)),
+        _ => {}
+    }
 }

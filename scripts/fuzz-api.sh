@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# API fuzzing from the contract: schemathesis (pinned, scripts/schemathesis-requirements.txt)
+# generates requests from openapi.yaml and sends them, with a valid token, to the real function
+# binaries served by `cargo lambda watch` over DynamoDB Local. Every phase runs (examples,
+# coverage, fuzzing, stateful) with every check: no server error, every response documented
+# (status, content type, body schema), no schema-invalid body accepted, no schema-valid one
+# refused for a reason the schema could have said. docs/api-fuzzing.md explains what runs, the
+# few exclusions and why.
+#
+#   scripts/fuzz-api.sh --quick   bounded run for `make test` (fixed seed, about 2-3 minutes)
+#   scripts/fuzz-api.sh           longer run for `make fuzz-api` (random seed unless FUZZ_SEED)
+#   scripts/fuzz-api.sh [--quick] -- EXTRA...   extra arguments for both `schemathesis run`s
+#
+# Settings (environment): FUZZ_DDB_PORT (8300), FUZZ_API_PORT (9300), FUZZ_SEED,
+# FUZZ_MAX_EXAMPLES (per operation and phase; 25 quick, 300 otherwise), FUZZ_WORKERS (1).
+# Starts and stops its own DynamoDB Local (in memory) and function server, on ports apart from
+# `make dev` (8000/9000) and `make test` (8100/9100). Exits non-zero on any failure.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+QUICK=0
+EXTRA=()
+while (($#)); do
+  case $1 in
+    --quick) QUICK=1 ;;
+    --) shift; EXTRA=("$@"); break ;;
+    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) log "unknown argument: $1 (try --help)"; exit 2 ;;
+  esac
+  shift
+done
+
+DDB_PORT=${FUZZ_DDB_PORT:-8300}
+API_PORT=${FUZZ_API_PORT:-9300}
+BASE="http://127.0.0.1:$API_PORT"
+if ((QUICK)); then
+  SEED=${FUZZ_SEED:-20261125}
+  MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-25}
+else
+  SEED=${FUZZ_SEED:-$((RANDOM * 32768 + RANDOM))}
+  MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-300}
+fi
+WORKERS=${FUZZ_WORKERS:-1}
+WORK="$LOCAL/fuzz"
+VENV="$LOCAL/venv-schemathesis"
+REQUIREMENTS="$ROOT/scripts/schemathesis-requirements.txt"
+
+trap stop_all EXIT
+trap 'stop_all; exit 130' INT TERM
+
+# ---------------------------------------------------------------- tools
+bash scripts/install-tools.sh
+if ! cmp -s "$REQUIREMENTS" "$VENV/requirements.installed" 2>/dev/null; then
+  log "installing schemathesis (pinned) into .local/venv-schemathesis"
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
+  cp "$REQUIREMENTS" "$VENV/requirements.installed"
+fi
+ST="$VENV/bin/schemathesis"
+
+# ---------------------------------------------------------------- the stack
+ensure_keys
+rm -rf "$WORK"
+mkdir -p "$WORK/reports"
+write_env "$LOCAL/fuzz.env" "$DDB_PORT" "$WORK/mail"
+export_env "$LOCAL/fuzz.env"
+
+log "building"
+cargo build --quiet -p idp-admin
+build_functions
+
+start_dynamodb "$DDB_PORT"
+target/debug/idp-admin create-tables --template template.yaml >/dev/null
+# A company of its own (the demo rules under a fresh id), so nothing else's data is in the way.
+COMPANY="fuzz-$(date +%s)-$$"
+target/debug/idp-admin load config/companies/demo.yaml --as "$COMPANY" >/dev/null
+start_functions "$API_PORT" "$LOCAL/fuzz.env" "$WORK/functions.log"
+# Valid for the whole run, whatever its length.
+TOKEN=$(target/debug/idp-admin token --company="$COMPANY" --ttl 86400 | tail -n 1)
+
+P="$BASE/v1/companies/$COMPANY/profiles"
+api() { # method url body -> prints the response body; fails unless the status is $EXPECT
+  local out status
+  out=$(curl -sS --max-time 60 -w '\n%{http_code}' -X "$1" "$2" -H "Authorization: Bearer $TOKEN" \
+    -H 'Content-Type: application/json' --data-raw "$3")
+  status=${out##*$'\n'}
+  if [[ "$status" != "$EXPECT" ]]; then
+    log "setup: $1 $2 answered $status, expected $EXPECT: ${out%$'\n'*}"
+    return 1
+  fi
+  printf '%s\n' "${out%$'\n'*}"
+}
+uuid_of() { sed -n 's/.*"uuid":"\([0-9a-f-]*\)".*/\1/p'; }
+
+# Profiles for the fuzzer to find (each request also starts one function, so no cold start
+# falls inside the timed run): an active one with e-mail, username and password, an inactive
+# one, and an active one with neither e-mail nor password.
+log "creating the test data in company $COMPANY"
+EXPECT=201
+P1=$(api POST "$P" '{"register_type":"nin_register","information_provider":"test_idp","profile":{"nin":"fuzz-1","name":"Fuzz","lastname":"One","email":"fuzz.one@example.com","username":"fuzz_one","origin":"test_idp"}}' | uuid_of)
+P2=$(api POST "$P" '{"register_type":"nin_register","information_provider":"test_idp","profile":{"nin":"fuzz-2","name":"Fuzz","lastname":"Two","email":"fuzz.two@example.com","username":"fuzz_two","origin":"test_idp"},"options":{"active":false}}' | uuid_of)
+P3=$(api POST "$P" '{"register_type":"nin_register","information_provider":"test_idp","profile":{"nin":"fuzz-3","name":"Fuzz","lastname":"Three","username":"fuzz_three"}}' | uuid_of)
+api PATCH "$P/$P1" '{"operation":"credentials","credentials":{"password":"lantern orbit meadow 7"}}' >/dev/null
+EXPECT=200
+api POST "$P/login" '{"credentials":{"email":"fuzz.one@example.com","origin":"test_idp","password":"lantern orbit meadow 7"}}' >/dev/null
+api GET "$P/$P1" '' >/dev/null
+api PATCH "$P/$P3/status" '{"operation":"deactivate"}' >/dev/null
+api PATCH "$P/$P3/status" '{"operation":"activate"}' >/dev/null
+EXPECT=409 # (inactive)
+api PATCH "$P/password" '{"operation":"request","access_type":"username","profile":"fuzz_two"}' >/dev/null
+[[ -n "$P1" && -n "$P2" && -n "$P3" ]] || { log "setup: a profile was not created"; exit 1; }
+
+# ---------------------------------------------------------------- schemathesis configuration
+# Only the emulator's own answer to a body that is not UTF-8 is excused: `cargo lambda watch`
+# answers it 500 text/plain before any function runs (API Gateway passes such a body on,
+# base64-encoded, and the functions answer 400).
+cat >"$WORK/hooks.py" <<'PY'
+import schemathesis
+
+EMULATOR_500 = b'{"type":"https://httpstatuses.com/500","status":500,"title":"Internal Server Error"}'
+
+
+def _not_utf8(body):
+    if isinstance(body, str) or body is None:
+        return False
+    try:
+        bytes(body).decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+@schemathesis.hook
+def filter_failure(context, failure, case, response):
+    """Keep every failure but those of the local emulator refusing a non-UTF-8 body."""
+    if response is None or response.status_code != 500 or response.content != EMULATOR_500:
+        return True
+    return not _not_utf8(response.request.body)
+PY
+
+# Shared by both passes: checks, and the per-operation statuses the contract documents.
+common_config() {
+  cat <<TOML
+base-url = "$BASE"
+headers = { Authorization = "Bearer \${FUZZ_TOKEN}" }
+hooks = "$WORK/hooks.py"
+request-timeout = 30
+
+# Undeclared methods (TRACE, PUT, ...) never reach a function: API Gateway (and, locally, the
+# cargo lambda router) answers 404 for a route it does not have, not 405.
+[checks.unsupported_method]
+enabled = false
+
+# Statuses a schema-valid request may get when the reason lies in company data the schema
+# cannot know: login forms, register types, providers, password policy, existing values.
+[[operations]]
+include-operation-id = "createProfile"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "429", "5xx"]
+
+[[operations]]
+include-operation-id = "loginWithPassword"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "422", "429", "5xx"]
+
+[[operations]]
+include-operation-id = "changePassword"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "422", "429", "5xx"]
+$(operation_parameters changePassword)
+
+# 501 Not Implemented for an \`operation\` other than \`credentials\` is the contract's answer
+# (section 5.4), not a server fault: accepted for this operation alone.
+[[operations]]
+include-operation-id = "addNewPassword"
+checks.not_a_server_error.expected-statuses = ["2xx", "3xx", "4xx", "501"]
+checks.negative_data_rejection.expected-statuses = ["400", "401", "403", "404", "409", "413", "422", "501"]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "422", "429", "5xx"]
+TOML
+}
+
+# Pass A (examples, coverage) takes fixed values for the path: these phases ignore dictionaries.
+operation_parameters() { :; }
+{
+  common_config
+  cat <<TOML
+
+[parameters]
+"path.company_id" = "$COMPANY"
+"path.uuid" = "$P3"
+TOML
+} >"$WORK/examples-coverage.toml"
+
+# Pass B (fuzzing, stateful): mostly the token's company and known profiles, sometimes
+# generated values (another company: 403; an unknown profile: 404).
+operation_parameters() {
+  [[ $1 == changePassword ]] && echo 'parameters = { "body.profile" = { dictionary = "profile_ref", probability = 0.6 } }'
+}
+{
+  common_config
+  cat <<TOML
+
+[dictionaries]
+company = { values = ["$COMPANY"] }
+profile_uuid = { values = ["$P1", "$P2", "$P3"] }
+profile_ref = { values = ["fuzz.one@example.com", "fuzz_one", "fuzz.two@example.com", "fuzz_three"] }
+register_type = { values = ["nin_register"] }
+provider = { values = ["test_idp"] }
+
+[parameters]
+"path.company_id" = { dictionary = "company", probability = 0.9 }
+"path.uuid" = { dictionary = "profile_uuid", probability = 0.5 }
+"body.register_type" = { dictionary = "register_type", probability = 0.7 }
+"body.information_provider" = { dictionary = "provider", probability = 0.7 }
+TOML
+} >"$WORK/fuzzing-stateful.toml"
+
+# ---------------------------------------------------------------- run
+export FUZZ_TOKEN="$TOKEN"
+run_pass() { # name phases
+  local name=$1 phases=$2 start rc
+  log "schemathesis: $phases (seed $SEED, max examples $MAX_EXAMPLES)"
+  start=$(date +%s)
+  set +e
+  "$ST" --config-file "$WORK/$name.toml" run openapi.yaml --url "$BASE" \
+    --phases "$phases" --checks all --max-examples "$MAX_EXAMPLES" --seed "$SEED" \
+    --workers "$WORKERS" --generation-database none --no-color \
+    --report junit,ndjson --report-dir "$WORK/reports/$name" "${EXTRA[@]}" 2>&1 |
+    tee "$WORK/$name.log"
+  rc=${PIPESTATUS[0]}
+  set -e
+  DURATIONS+=("$name:$(($(date +%s) - start))")
+  return "$rc"
+}
+DURATIONS=()
+FAILED=0
+run_pass examples-coverage examples,coverage || FAILED=1
+run_pass fuzzing-stateful fuzzing,stateful || FAILED=1
+
+# A panic is a bug even when the emulator turned it into an answer that passed.
+if grep -q 'panicked' "$WORK/functions.log"; then
+  log "a function panicked (see $WORK/functions.log):"
+  grep -m 5 'panicked' "$WORK/functions.log" >&2
+  FAILED=1
+fi
+
+# Figures: test cases and API calls per phase, from the NDJSON reports.
+"$VENV/bin/python" - "$WORK/reports" "${DURATIONS[@]}" <<'PY'
+import collections, glob, json, sys
+
+root, durations = sys.argv[1], dict(d.split(":") for d in sys.argv[2:])
+calls, cases, statuses = collections.Counter(), collections.Counter(), collections.Counter()
+for path in sorted(glob.glob(f"{root}/*/*.ndjson")):
+    seen = set()
+    for line in open(path, encoding="utf-8"):
+        event = json.loads(line)
+        finished = event.get("ScenarioFinished")
+        if not finished:
+            continue
+        phase, recorder = finished["phase"], finished["recorder"]
+        for case_id in recorder.get("cases", {}):
+            if (phase, case_id) not in seen:
+                seen.add((phase, case_id))
+                cases[phase] += 1
+        for case_id, interaction in recorder.get("interactions", {}).items():
+            if (phase, case_id, "call") in seen:
+                continue
+            seen.add((phase, case_id, "call"))
+            calls[phase] += 1
+            response = interaction.get("response") or {}
+            statuses[response.get("status_code", "none")] += 1
+for phase in ("examples", "coverage", "fuzzing", "stateful"):
+    print(f"fuzz-api: {phase:9} {cases[phase]:6} test cases {calls[phase]:6} API calls")
+print(f"fuzz-api: total     {sum(cases.values()):6} test cases {sum(calls.values()):6} API calls;"
+      f" seconds per pass: {', '.join(f'{k} {v}' for k, v in durations.items())}")
+print("fuzz-api: statuses " + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items(), key=str)))
+PY
+
+if ((FAILED)); then
+  log "FAILED: see the failures above; reports in $WORK/reports, function log $WORK/functions.log"
+  exit 1
+fi
+log "no failures (seed $SEED)"

@@ -1,0 +1,80 @@
+//! Run by `make test` after the whole suite: no password or token that any test sent, and no
+//! token that any e-mail carried, appears in any DynamoDB item or in the functions' logs.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+use std::process::ExitCode;
+
+use blackbox_tests::{remember_secrets, store, token_in};
+
+/// Shorter strings (the published examples' `*******` masks, say) are not secrets and would
+/// match by chance.
+const MIN_SECRET_LEN: usize = 8;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // Tokens travel by e-mail, never in a request body of the suite's own making.
+    let mail_dir = std::env::var("IDP_MAIL_DIR").unwrap();
+    for entry in std::fs::read_dir(&mail_dir).into_iter().flatten().flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        if text.contains("\n\n") {
+            let token = token_in(&text);
+            remember_secrets(serde_json::json!({ "token": token }).to_string().as_bytes());
+        }
+    }
+    let secrets: BTreeSet<String> =
+        std::fs::read_to_string(std::env::var("IDP_SECRETS_FILE").unwrap())
+            .unwrap_or_default()
+            .lines()
+            .filter(|s| s.chars().count() >= MIN_SECRET_LEN)
+            .map(str::to_owned)
+            .collect();
+
+    let store = store().await;
+    let tables = store.tables();
+    let mut haystacks = Vec::new();
+    for table in [&tables.profiles, &tables.companies, &tables.tokens] {
+        let mut start = None;
+        loop {
+            let page = store
+                .client()
+                .scan()
+                .table_name(table)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .unwrap();
+            for item in page.items.unwrap_or_default() {
+                haystacks.push((format!("item of {table}"), format!("{item:?}")));
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+    }
+    let items = haystacks.len();
+    let logs = std::fs::read_to_string(std::env::var("IDP_FUNCTIONS_LOG").unwrap()).unwrap();
+    let log_lines = logs.lines().count();
+    haystacks.push(("the functions' log".to_owned(), logs));
+
+    let mut leaks = 0;
+    for secret in &secrets {
+        for (place, text) in &haystacks {
+            if text.contains(secret.as_str()) {
+                let shown: String = secret.chars().take(3).collect();
+                eprintln!("secret-scan: a secret ({shown}…) appears in {place}");
+                leaks += 1;
+            }
+        }
+    }
+    println!(
+        "secret-scan: {} secrets sought in {items} items and {log_lines} log lines: {leaks} found",
+        secrets.len()
+    );
+    if leaks == 0 && !secrets.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
