@@ -1,5 +1,5 @@
 # Every target runs from a fresh clone: tools are installed into .local/ on first use.
-.PHONY: dev test token keys tools validate-config lint fmt check-template build
+.PHONY: dev test token keys tools validate-config lint fmt check-template build load
 
 COMPANY ?= -1
 
@@ -30,6 +30,9 @@ build: ## sam build: every function for arm64 (provided.al2023) through cargo-la
 	@bash scripts/install-tools.sh
 	@PATH="$(CURDIR)/.local/venv/bin:$$PATH" SAM_CLI_TELEMETRY=0 .local/venv-sam/bin/sam build --template template.yaml
 	@bash scripts/package-sizes.sh
+
+load: ## Bounded load test on loopback with wrk (creates, then logins): make load SECONDS=20 CONNECTIONS=8
+	@bash scripts/load-test.sh $(or $(SECONDS),20) $(or $(CONNECTIONS),8)
 
 lint:
 	cargo fmt --all --check

@@ -46,6 +46,10 @@ cargo test --workspace --quiet --no-fail-fast -- --test-threads 8 2>&1 | tee "$L
 log "secret scan"
 target/debug/secret-scan
 
+log "bounded load (5 s of creates, 5 s of logins, zero errors allowed)"
+stop_all
+bash scripts/load-test.sh 5 4
+
 log "template checks"
 bash scripts/check-template.sh
 log "all checks passed"

@@ -83,3 +83,48 @@ async fn a_token_signed_by_another_key_is_401() {
         .await;
     assert_eq!(reply.status, 401);
 }
+
+#[tokio::test]
+async fn another_companys_uuid_is_404_on_every_route_that_takes_one() {
+    let api = Api::new();
+    let owner = fresh_company().await;
+    let intruder = fresh_company().await;
+    let uuid = blackbox_tests::create_seed_profile(&api, &owner).await;
+    let routes: Vec<_> = template_routes()
+        .into_iter()
+        .filter(|r| r.path.contains("{uuid}"))
+        .collect();
+    assert_eq!(routes.len(), 3, "{routes:?}");
+    for route in routes {
+        let path = route
+            .path
+            .replace("{company_id}", &intruder)
+            .replace("{uuid}", &uuid);
+        let body = if path.ends_with("/status") {
+            Some(json!({"operation": "deactivate"}))
+        } else if route.method == "PATCH" {
+            Some(
+                json!({"operation": "credentials", "credentials": {"password": "lantern orbit meadow 7"}}),
+            )
+        } else {
+            None
+        };
+        let reply = api
+            .send(
+                &route.method,
+                &path,
+                Some(&token(&intruder)),
+                body.map(|b| b.to_string().into_bytes()),
+            )
+            .await;
+        assert_eq!(
+            (reply.status, reply.body),
+            (
+                404,
+                json!({"code": 404, "resource": "Profile", "message": "Not found"})
+            ),
+            "{} {path}",
+            route.method
+        );
+    }
+}
