@@ -11,17 +11,19 @@ const MAX_LEN: usize = 254;
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-        let value = raw.trim();
+        // Lower-case first, then validate what will be stored: some characters change when
+        // lower-cased (`İ` becomes `i̇`), and the stored form must parse again to itself.
+        let value = raw.trim().to_lowercase();
         if value.len() > MAX_LEN {
             return Err(InvalidValue("is too long"));
         }
-        let parsed = email_address::EmailAddress::from_str(value)
+        let parsed = email_address::EmailAddress::from_str(&value)
             .map_err(|_| InvalidValue("is not a valid e-mail address"))?;
         // Display names ("Ann <ann@x.com>") parse too; a profile stores the bare address only.
-        if parsed.as_str() != value || !value.contains('@') || value.contains(['<', '>', ' ']) {
+        if parsed.as_str() != value || value.contains(['<', '>', ' ']) {
             return Err(InvalidValue("is not a valid e-mail address"));
         }
-        Ok(Self(value.to_lowercase()))
+        Ok(Self(value))
     }
 
     pub fn into_inner(self) -> String {
@@ -46,6 +48,16 @@ mod tests {
             "tlat@email.com"
         );
         assert!(Email::parse("first.last+tag@sub.example.cl").is_ok());
+    }
+
+    #[test]
+    fn the_stored_form_parses_to_itself() {
+        // Found by fuzzing: `İ` lower-cases to two code points.
+        for raw in ["3g@aslch|\u{130}", "\"qu04-e.d\"@ec\u{130}", "A@B.CL"] {
+            if let Ok(email) = Email::parse(raw) {
+                assert_eq!(Email::parse(email.as_ref()), Ok(email.clone()), "{raw}");
+            }
+        }
     }
 
     #[test]
