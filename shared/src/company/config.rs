@@ -84,8 +84,11 @@ impl IdentifierSet {
 
 impl CompanyConfig {
     pub fn from_json(text: &str) -> Result<Self, ConfigError> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        let config: Self = serde_path_to_error::deserialize(de).map_err(path_error)?;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let config: Self = serde_path_to_error::deserialize(&mut de).map_err(path_error)?;
+        // Found by fuzzing: without this, text after the JSON value was ignored.
+        de.end()
+            .map_err(|e| ConfigError(vec![format!("(top level): {e}")]))?;
         config.check()?;
         Ok(config)
     }
@@ -248,6 +251,12 @@ mod tests {
         assert_eq!(config.password_change.token_ttl_seconds, 3600);
         let again = CompanyConfig::from_json(&config.to_json()).unwrap();
         assert_eq!(again, config);
+    }
+
+    #[test]
+    fn trailing_text_is_refused() {
+        let text = format!("{} trailing", demo());
+        assert!(CompanyConfig::from_json(&text).is_err());
     }
 
     #[test]
