@@ -298,9 +298,9 @@ pub const SEED_CONFIRM_BY_USERNAME: &str = r#"{
 "password": "********"
 }"#;
 
-/// The newest message the local stack's file transport wrote to `recipient`, waiting a little
-/// for it to appear.
-pub async fn mail_to(recipient: &str) -> String {
+/// The newest message the local stack's file transport wrote to `recipient` whose subject
+/// mentions `company`, waiting a little for it to appear.
+pub async fn mail_to(recipient: &str, company: &str) -> String {
     let dir = env("IDP_MAIL_DIR");
     for _ in 0..50 {
         let mut found: Vec<(std::path::PathBuf, String)> = std::fs::read_dir(&dir)
@@ -311,6 +311,11 @@ pub async fn mail_to(recipient: &str) -> String {
                     .filter(|p| p.extension().is_some_and(|x| x == "eml"))
                     .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
                     .filter(|(_, text)| text.contains(&format!("\nTo: {recipient}\n")))
+                    .filter(|(_, text)| {
+                        text.lines().any(|l| {
+                            l.starts_with("Subject:") && l.contains(&format!("({company})"))
+                        })
+                    })
                     .collect()
             })
             .unwrap_or_default();

@@ -4,7 +4,7 @@
 
 use blackbox_tests::{
     Api, SEED_CONFIRM_BY_EMAIL, SEED_CONFIRM_BY_USERNAME, add_password, create_seed_profile,
-    fresh_company, function_logs, mail_to, token, token_in,
+    fresh_company_with, function_logs, mail_to, token, token_in,
 };
 use serde_json::{Value, json};
 
@@ -13,7 +13,13 @@ const NEW: &str = "copper kettle sings at dawn";
 
 /// A company with the published example's profile, active, with password `OLD`.
 async fn company_with_profile(api: &Api) -> String {
-    let company = fresh_company().await;
+    // Tests run in parallel and share the example's address: the subject names the company, so
+    // each test reads its own mail.
+    let company = fresh_company_with(|c| {
+        let id = c["company_id"].as_str().unwrap().to_owned();
+        c["password_change"]["email_subject"] = json!(format!("Your password change code ({id})"));
+    })
+    .await;
     let uuid = create_seed_profile(api, &company).await;
     add_password(api, &company, &uuid, OLD).await;
     company
@@ -95,7 +101,7 @@ async fn request_read_the_mail_confirm_and_log_in() {
             json!({"code": 200, "resource": "Request Change Password", "message": "Ok"})
         )
     );
-    let mail = mail_to("tlat@email.com").await;
+    let mail = mail_to("tlat@email.com", &company).await;
     let secret = token_in(&mail);
 
     let confirmed = change(
@@ -150,7 +156,7 @@ async fn eight_concurrent_confirms_with_one_token_give_exactly_one_200() {
     )
     .await;
     assert_eq!(requested.status, 200);
-    let secret = token_in(&mail_to("tlat@email.com").await);
+    let secret = token_in(&mail_to("tlat@email.com", &company).await);
     let tasks: Vec<_> = (0..8)
         .map(|n| {
             let (api, company, secret) = (api.clone(), company.clone(), secret.clone());

@@ -256,30 +256,44 @@ impl Store {
             .expression_attribute_values(":yes", AttributeValue::Bool(true))
             .build()
             .map_err(|e| StoreError::Failed(e.to_string()))?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().delete(consume).build())
-            .transact_items(TransactWriteItem::builder().update(update).build())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(ChangeOutcome::Changed),
-            Err(err) => match cancelled_reasons(&err) {
-                // Reasons come in the order of the items: token, then profile.
-                Some(reasons) if reasons.first().map(String::as_str) != Some("None") => {
-                    Ok(ChangeOutcome::TokenGone)
-                }
-                Some(reasons)
-                    if reasons.get(1).map(String::as_str) == Some("ConditionalCheckFailed") =>
-                {
-                    Ok(ChangeOutcome::ProfileInactive)
-                }
-                _ => Err(err.into()),
-            },
+        // Racing confirms may be cancelled with `TransactionConflict` while another holds the
+        // token: retry those, so that exactly one wins and the rest then find the token gone.
+        let mut attempt = 0;
+        loop {
+            let result = self
+                .client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().delete(consume.clone()).build())
+                .transact_items(TransactWriteItem::builder().update(update.clone()).build())
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(ChangeOutcome::Changed),
+                Err(err) => err,
+            };
+            let Some(reasons) = cancelled_reasons(&err) else {
+                return Err(err.into());
+            };
+            // Reasons come in the order of the items: token, then profile.
+            let token = reasons.first().map(String::as_str).unwrap_or("None");
+            let profile = reasons.get(1).map(String::as_str).unwrap_or("None");
+            if token == "ConditionalCheckFailed" {
+                return Ok(ChangeOutcome::TokenGone);
+            }
+            if profile == "ConditionalCheckFailed" {
+                return Ok(ChangeOutcome::ProfileInactive);
+            }
+            let conflicted = token == "TransactionConflict" || profile == "TransactionConflict";
+            if !conflicted || attempt >= CONFLICT_RETRIES {
+                return Err(err.into());
+            }
+            attempt += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(10 << attempt.min(5))).await;
         }
     }
 }
+
+const CONFLICT_RETRIES: u32 = 8;
 
 fn cancelled_reasons<R>(err: &SdkError<TransactWriteItemsError, R>) -> Option<Vec<String>> {
     match err.as_service_error() {
