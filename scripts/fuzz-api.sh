@@ -27,7 +27,7 @@ while (($#)); do
   case $1 in
     --quick) QUICK=1 ;;
     --) shift; EXTRA=("$@"); break ;;
-    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) log "unknown argument: $1 (try --help)"; exit 2 ;;
   esac
   shift
