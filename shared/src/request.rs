@@ -59,7 +59,8 @@ pub fn parse_json_bytes<T: DeserializeOwned>(
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-        let path = err.path().to_string();
+        // Segments, not the dotted display: a caller's key may itself contain a dot.
+        let path: Vec<String> = err.path().iter().map(|s| s.to_string()).collect();
         let inner = err.into_inner();
         let sentence = match inner.classify() {
             Category::Syntax | Category::Eof | Category::Io => not_json(&inner),
@@ -82,12 +83,20 @@ fn position(err: &serde_json::Error) -> String {
 }
 
 /// Rewrites serde's message into a sentence that names the field but not the value sent.
-fn describe_data_error(path: &str, message: &str) -> String {
-    let at = |path: &str| {
-        if path == "." {
+fn describe_data_error(path: &[String], message: &str) -> String {
+    // Segments name this API's own fields, but keep any name bounded all the same.
+    let join = |segments: &[String]| -> String {
+        segments
+            .iter()
+            .map(|s| s.chars().take(64).collect::<String>())
+            .collect::<Vec<_>>()
+            .join(".")
+    };
+    let at = |segments: &[String]| {
+        if segments.is_empty() {
             "the request body".to_owned()
         } else {
-            format!("`{path}`")
+            format!("`{}`", join(segments))
         }
     };
     let quoted = |text: &str| -> Option<String> {
@@ -98,21 +107,19 @@ fn describe_data_error(path: &str, message: &str) -> String {
     if message.starts_with("unknown field") {
         let name = quoted(message).unwrap_or_default();
         // The path ends at the unknown field itself; name its parent.
-        let parent = path.rsplit_once('.').map_or(".", |(parent, _)| parent);
-        if parent == "." {
+        let parent = &path[..path.len().saturating_sub(1)];
+        if parent.is_empty() {
             format!("Unknown field `{name}`")
         } else {
             format!("Unknown field `{name}` in {}", at(parent))
         }
     } else if message.starts_with("missing field") {
         let name = quoted(message).unwrap_or_default();
-        let full = if path == "." {
-            name
-        } else {
-            format!("{path}.{name}")
-        };
-        format!("Missing field `{full}`")
-    } else if let Some((_, expected)) = message.split_once(", expected ") {
+        let mut full = path.to_vec();
+        full.push(name);
+        format!("Missing field `{}`", join(&full))
+    } else if let Some((_, expected)) = message.rsplit_once(", expected ") {
+        // The last `, expected`: the value quoted before it may contain those words too.
         let expected = expected.split(" at line ").next().unwrap_or(expected);
         format!("{} must be {expected}", capitalised(&at(path)))
     } else {
@@ -200,6 +207,17 @@ mod tests {
                 "Request body is not valid JSON (line 1 column 15)".into()
             )
         );
+    }
+
+    #[test]
+    fn found_by_fuzzing() {
+        // A key with dots is one unknown field, named with a bounded prefix.
+        let key = format!("{}.b", "a".repeat(140));
+        let (_, sentence) = error_of(format!("{{\"{key}\": 1}}").as_bytes());
+        assert_eq!(sentence, format!("Unknown field `{}`", "a".repeat(64)));
+        // A value that contains ", expected " is still not echoed.
+        let (_, sentence) = error_of(b"{\"name\": \"a\", \"inner\": \"x, expected SECRETSECRET\"}");
+        assert_eq!(sentence, "`inner` must be struct Inner");
     }
 
     #[test]
