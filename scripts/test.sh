@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: unit tests, handler tests against DynamoDB Local, black-box HTTP tests against the
-# real binaries served by `cargo lambda watch`, and the template lint. Starts and stops its own
+# real binaries served by `cargo lambda watch`, a bounded load test, bounded API fuzzing
+# (schemathesis) and the template lint. Starts and stops its own
 # DynamoDB Local and function server on ports apart from `make dev`'s, so both can run at once.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -49,6 +50,9 @@ target/debug/secret-scan
 log "bounded load (5 s of creates, 5 s of logins, zero errors allowed)"
 stop_all
 bash scripts/load-test.sh 5 4
+
+log "API fuzzing from openapi.yaml (schemathesis, bounded: fixed seed, about 2 min)"
+bash scripts/fuzz-api.sh --quick
 
 log "template checks"
 bash scripts/check-template.sh
