@@ -60,6 +60,8 @@ impl App {
             .and_then(|v| v.parse().ok())
             .unwrap_or(60);
         let store = Store::new(dynamodb_client().await, tables);
+        // Still in the init phase: the first invocation finds a warm client.
+        store.warm_up().await;
         let app = Self::new(store, auth, passwords, Duration::from_secs(ttl));
         Ok(match Mailer::from_env().await? {
             Some(mailer) => app.with_mailer(mailer),

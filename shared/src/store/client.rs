@@ -4,6 +4,10 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+
+use super::attributes::s;
+use super::{Store, StoreError};
 
 /// Table names, from the environment the template (or the local stack) sets.
 #[derive(Debug, Clone)]
@@ -49,4 +53,62 @@ pub async fn dynamodb_client() -> Client {
         .load()
         .await;
     Client::new(&config)
+}
+
+/// How long the warm-up may hold the init phase (Lambda allows 10 s for all of it).
+const WARM_UP_BUDGET: Duration = Duration::from_secs(2);
+
+/// A company id no configuration can have (company ids cannot contain `#`).
+const WARM_UP_KEY: &str = "#warm-up";
+
+impl Store {
+    /// One cheap request while the function initialises, off the per-request path: it
+    /// resolves the credentials and the endpoint and opens the TLS connection that the first
+    /// invocation would otherwise pay for. A `GetItem` on the companies table (what the
+    /// functions that read a company configuration may do) for a key no item has: half a read
+    /// unit, nothing read. One attempt, at most [`WARM_UP_BUDGET`]; a failure is only logged.
+    /// A role without that permission gets `AccessDeniedException`, which still warms the
+    /// connection (the request was signed, sent and answered).
+    pub async fn warm_up(&self) {
+        let started = std::time::Instant::now();
+        let request = self
+            .client
+            .get_item()
+            .table_name(&self.tables.companies)
+            .key("company_id", s(WARM_UP_KEY))
+            .projection_expression("company_id")
+            .customize()
+            .config_override(
+                aws_sdk_dynamodb::config::Config::builder()
+                    .retry_config(RetryConfig::standard().with_max_attempts(1)),
+            )
+            .send();
+        let elapsed_ms = || started.elapsed().as_millis() as u64;
+        match tokio::time::timeout(WARM_UP_BUDGET, request).await {
+            Ok(Ok(_)) => tracing::debug!(elapsed_ms = elapsed_ms(), "dynamodb client warmed up"),
+            Ok(Err(err))
+                if err
+                    .as_service_error()
+                    .and_then(ProvideErrorMetadata::code)
+                    .is_some_and(|code| code == "AccessDeniedException") =>
+            {
+                tracing::info!(
+                    elapsed_ms = elapsed_ms(),
+                    "dynamodb client warmed up (this role may not read the companies table)"
+                );
+            }
+            Ok(Err(err)) => {
+                let cause = StoreError::from(err);
+                tracing::warn!(
+                    cause = %cause,
+                    elapsed_ms = elapsed_ms(),
+                    "dynamodb warm-up failed; continuing"
+                );
+            }
+            Err(_) => tracing::warn!(
+                elapsed_ms = elapsed_ms(),
+                "dynamodb warm-up took too long; continuing"
+            ),
+        }
+    }
 }

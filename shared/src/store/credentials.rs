@@ -12,7 +12,7 @@ use super::attributes::{Item, get_bool, get_s, n, s};
 use super::profiles::{profile_from_item, unix_now};
 use super::{Store, StoreError, keys};
 use crate::company::LockoutPolicy;
-use crate::domain::{CompanyId, ProfileId};
+use crate::domain::{CompanyId, Email, ProfileId};
 use crate::profile::Profile;
 
 /// A profile with what a login needs to know about its credentials.
@@ -51,6 +51,14 @@ impl LoginRecord {
 
 fn number(item: &Item, name: &str) -> Option<u64> {
     item.get(name)?.as_n().ok()?.parse().ok()
+}
+
+/// Who holds an identifier reservation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentifierOwner {
+    pub id: ProfileId,
+    /// The owner's e-mail address, kept on the reservation (profile fields are immutable).
+    pub email: Option<String>,
 }
 
 /// The outcome of adding a first password.
@@ -102,6 +110,38 @@ impl Store {
             .as_ref()
             .and_then(|item| get_s(item, "uuid"))
             .and_then(ProfileId::parse))
+    }
+
+    /// The profile that holds an identifier reservation, with the e-mail address the
+    /// reservation keeps for it (`None` when the profile has none, or when the reservation was
+    /// written before reservations kept it).
+    pub async fn find_identifier_owner(
+        &self,
+        identifier_key: &str,
+    ) -> Result<Option<IdentifierOwner>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.tables.profiles)
+            .key("pk", s(identifier_key))
+            .consistent_read(true)
+            .projection_expression("#u, #e")
+            .expression_attribute_names("#u", "uuid")
+            .expression_attribute_names("#e", "email")
+            .send()
+            .await?;
+        let Some(item) = output.item else {
+            return Ok(None);
+        };
+        let Some(id) = get_s(&item, "uuid").and_then(ProfileId::parse) else {
+            return Ok(None);
+        };
+        // Parsed again, as profile values are when read: a value that is not a valid address
+        // is ignored, and the caller reads the profile instead.
+        let email = get_s(&item, "email")
+            .and_then(|value| Email::parse(value).ok())
+            .map(Email::into_inner);
+        Ok(Some(IdentifierOwner { id, email }))
     }
 
     pub async fn get_login_record(
@@ -201,6 +241,11 @@ impl Store {
                     Some(Some(current)) => {
                         observed = number(current, "failed_logins").unwrap_or(0) as u32;
                     }
+                    // The profile is held by a transaction (a password change) at this moment:
+                    // try again shortly, so that the failure is still counted.
+                    None if is_transaction_conflict(&err) => {
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    }
                     None => return Err(err.into()),
                 },
             }
@@ -279,6 +324,13 @@ impl Store {
             },
         }
     }
+}
+
+fn is_transaction_conflict<R>(err: &SdkError<UpdateItemError, R>) -> bool {
+    matches!(
+        err.as_service_error(),
+        Some(UpdateItemError::TransactionConflictException(_))
+    )
 }
 
 /// For a failed condition: `Some(old item)` (`Some(None)` when there was no item);

@@ -3,8 +3,9 @@
 //! Data model (one table for profiles, one for company configurations):
 //! - profile item: `pk = company#{company}#profile#{uuid}`;
 //! - identifier item: `pk = company#{company}#identifier#{set}#{len}:{value}...`, holding the
-//!   profile's uuid. Identifier items are written in the same transaction as the profile with
-//!   `attribute_not_exists(pk)`, which is what makes identifiers unique under concurrency.
+//!   profile's uuid and, when it has one, its e-mail (profile fields are immutable). Identifier
+//!   items are written in the same transaction as the profile with `attribute_not_exists(pk)`,
+//!   which is what makes identifiers unique under concurrency.
 //! - password-change token (tokens table): `pk = company#{company}#password-token#{uuid}`, one
 //!   per profile, so a new request replaces (supersedes) the previous token.
 
@@ -18,7 +19,7 @@ mod profiles;
 mod tokens;
 
 pub use client::{Tables, dynamodb_client};
-pub use credentials::{LoginRecord, SetPassword, StatusChange, now_ms};
+pub use credentials::{IdentifierOwner, LoginRecord, SetPassword, StatusChange, now_ms};
 pub use error::StoreError;
 pub use profiles::{CreateOutcome, NewProfile};
 pub use tokens::{ChangeOutcome, IssueOutcome, TokenCheck};

@@ -97,12 +97,18 @@ impl Store {
         item.insert("updated_at".into(), n(now));
 
         let mut writes = vec![self.put_new(item)?];
+        let email = profile.attributes.get(ProfileField::Email);
         for key in &profile.identifier_keys {
             let mut reservation = Item::new();
             reservation.insert("pk".into(), s(key));
             reservation.insert("kind".into(), s("identifier"));
             reservation.insert("company_id".into(), s(profile.company.as_str()));
             reservation.insert("uuid".into(), s(profile.id.to_string()));
+            // Immutable in this API, so it can be kept here: a password-change request then
+            // needs the profile item only for a condition, not for a read.
+            if let Some(email) = email {
+                reservation.insert("email".into(), s(email));
+            }
             reservation.insert("created_at".into(), n(now));
             writes.push(self.put_new(reservation)?);
         }

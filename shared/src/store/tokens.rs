@@ -6,8 +6,8 @@
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, KeysAndAttributes, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    AttributeValue, CancellationReason, ConditionCheck, Delete, KeysAndAttributes, Put,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
 use super::attributes::{Item, get_s, n, s};
@@ -29,6 +29,10 @@ pub enum IssueOutcome {
     Issued,
     /// A token was issued for this profile less than the minimum interval ago.
     TooSoon,
+    /// The profile does not exist (nothing was written).
+    ProfileMissing,
+    /// The profile is not active (nothing was written).
+    ProfileInactive,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,8 +49,10 @@ fn number(item: &Item, name: &str) -> Option<u64> {
 }
 
 impl Store {
-    /// Stores a new token for the profile, replacing any earlier one, unless one was issued
-    /// less than `min_interval_seconds` ago (checked in the same conditional write).
+    /// Stores a new token for the profile, replacing any earlier one, in one transaction that
+    /// also checks that the profile exists and is active, and that no token was issued less
+    /// than `min_interval_seconds` ago (the rate limit is that write's condition, so two racing
+    /// requests cannot both pass).
     pub async fn issue_password_token(
         &self,
         company: &CompanyId,
@@ -57,9 +63,18 @@ impl Store {
         min_interval_seconds: u32,
     ) -> Result<IssueOutcome, StoreError> {
         let now = unix_now();
-        let result = self
-            .client
-            .put_item()
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Failed(e.to_string());
+        // First, so that its reason comes first: an unknown or inactive profile answers as
+        // such, whatever the token's state.
+        let profile = ConditionCheck::builder()
+            .table_name(&self.tables.profiles)
+            .key("pk", s(keys::profile(company, id)))
+            .condition_expression("attribute_exists(pk) AND active = :yes")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(build)?;
+        let token = Put::builder()
             .table_name(&self.tables.tokens)
             .item("pk", s(keys::password_token(company, id)))
             .item("company_id", s(company.as_str()))
@@ -73,18 +88,57 @@ impl Store {
                 ":cutoff",
                 n(now.saturating_sub(u64::from(min_interval_seconds))),
             )
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(IssueOutcome::Issued),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(IssueOutcome::TooSoon)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::None)
+            .build()
+            .map_err(build)?;
+        // Racing requests for one profile may be cancelled with `TransactionConflict`: retried,
+        // the loser then meets the winner's token (and is rate-limited, or supersedes it).
+        let mut attempt = 0;
+        loop {
+            let result = self
+                .client
+                .transact_write_items()
+                .transact_items(
+                    TransactWriteItem::builder()
+                        .condition_check(profile.clone())
+                        .build(),
+                )
+                .transact_items(TransactWriteItem::builder().put(token.clone()).build())
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(IssueOutcome::Issued),
+                Err(err) => err,
+            };
+            let Some(reasons) = cancellation_reasons(&err) else {
+                return Err(err.into());
+            };
+            // Reasons come in the order of the items: profile, then token.
+            let code = |i: usize| reasons.get(i).and_then(|r| r.code()).unwrap_or("None");
+            if code(0) == "ConditionalCheckFailed" {
+                // DynamoDB returns the profile that failed the check, or nothing when there is
+                // none; without an item, a read tells (a path that an existing reservation
+                // makes all but unreachable).
+                let returned = reasons
+                    .first()
+                    .and_then(|r| r.item())
+                    .is_some_and(|i| !i.is_empty());
+                let exists = returned || self.profile_item(company, id).await?.is_some();
+                return Ok(if exists {
+                    IssueOutcome::ProfileInactive
+                } else {
+                    IssueOutcome::ProfileMissing
+                });
             }
-            Err(err) => Err(err.into()),
+            if code(1) == "ConditionalCheckFailed" {
+                return Ok(IssueOutcome::TooSoon);
+            }
+            let conflicted = code(0) == "TransactionConflict" || code(1) == "TransactionConflict";
+            if !conflicted || attempt >= CONFLICT_RETRIES {
+                return Err(err.into());
+            }
+            attempt += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(10 << attempt.min(5))).await;
         }
     }
 
@@ -296,13 +350,22 @@ impl Store {
 const CONFLICT_RETRIES: u32 = 8;
 
 fn cancelled_reasons<R>(err: &SdkError<TransactWriteItemsError, R>) -> Option<Vec<String>> {
+    cancellation_reasons(err).map(|reasons| {
+        reasons
+            .iter()
+            .map(|r| r.code().unwrap_or("None").to_owned())
+            .collect()
+    })
+}
+
+/// The reasons of a cancelled transaction, one per item in the order of the items.
+fn cancellation_reasons<R>(
+    err: &SdkError<TransactWriteItemsError, R>,
+) -> Option<&[CancellationReason]> {
     match err.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(e)) => Some(
-            e.cancellation_reasons()
-                .iter()
-                .map(|r| r.code().unwrap_or("None").to_owned())
-                .collect(),
-        ),
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+            Some(e.cancellation_reasons())
+        }
         _ => None,
     }
 }

@@ -1,0 +1,751 @@
+//! DynamoDB round trips per operation, counted exactly with an SDK interceptor: each endpoint's
+//! successful path (company configuration already cached, as on a warm Lambda) and its main
+//! failure answers. A round trip is one operation execution (a `TransactWriteItems` or a
+//! `BatchGetItem` is one); SDK retries of it are attempts, counted apart.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_dynamodb::config::interceptors::{
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
+use common::*;
+use idp_core::App;
+use idp_core::endpoints::{add_password, login, password_change, profile_status};
+use idp_core::mail::{FileMailer, Mailer};
+use idp_core::password::{HashParams, Passwords};
+use idp_core::store::{Store, dynamodb_client};
+use serde_json::{Value, json};
+
+const OLD: &str = "violet tractor umbrella 42";
+const NEW: &str = "copper kettle sings at dawn";
+
+/// Records the name of every operation the client executes, and every attempt (retries
+/// included).
+#[derive(Debug, Default)]
+struct Recorder {
+    /// One entry per execution, named when its configuration is known (before serialisation).
+    operations: Mutex<Vec<String>>,
+    attempts: AtomicU32,
+}
+
+impl Recorder {
+    fn reset(&self) {
+        self.operations.lock().unwrap().clear();
+        self.attempts.store(0, Ordering::SeqCst);
+    }
+
+    /// The operations executed and the attempts made since the last reset; resets.
+    fn take(&self) -> (Vec<String>, u32) {
+        let operations = std::mem::take(&mut *self.operations.lock().unwrap());
+        (operations, self.attempts.swap(0, Ordering::SeqCst))
+    }
+}
+
+/// Which entry of the [`Recorder`] an execution is, kept in its own config bag, so that
+/// concurrent executions each name their own entry.
+#[derive(Debug, Clone)]
+struct Execution(usize);
+
+impl Storable for Execution {
+    type Storer = StoreReplace<Self>;
+}
+
+/// Runs inside the client's interceptors, which share one [`Recorder`].
+#[derive(Debug)]
+struct Counting(Arc<Recorder>);
+
+impl Intercept for Counting {
+    fn name(&self) -> &'static str {
+        "RoundTripCounter"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // One entry per execution. A client interceptor runs this hook before the operation's
+        // own configuration (its `Metadata`) is in the bag, so the entry is named below, before
+        // serialisation, which also happens once per execution (attempts come after it).
+        let mut operations = self.0.operations.lock().unwrap();
+        let name = cfg.load::<Metadata>().map(|m| m.name().to_owned());
+        cfg.interceptor_state()
+            .store_put(Execution(operations.len()));
+        operations.push(name.unwrap_or_default());
+        Ok(())
+    }
+
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let name = cfg
+            .load::<Metadata>()
+            .map_or_else(|| "?".to_owned(), |m| m.name().to_owned());
+        let index = cfg.load::<Execution>().map(|e| e.0);
+        let mut operations = self.0.operations.lock().unwrap();
+        if let Some(entry) = index
+            .and_then(|i| operations.get_mut(i))
+            .filter(|entry| entry.is_empty())
+        {
+            *entry = name;
+        }
+        Ok(())
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.attempts.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+struct Counted {
+    app: Arc<App>,
+    recorder: Arc<Recorder>,
+    store: Store,
+    company: String,
+    mail: PathBuf,
+}
+
+/// A store whose client counts its round trips into `recorder`.
+async fn counting_store(recorder: &Arc<Recorder>) -> Store {
+    let config = dynamodb_client()
+        .await
+        .config()
+        .to_builder()
+        .interceptor(Counting(Arc::clone(recorder)))
+        .build();
+    Store::new(aws_sdk_dynamodb::Client::from_conf(config), tables())
+}
+
+fn app_over(store: Store, params: HashParams, mail: &Path) -> Arc<App> {
+    Arc::new(
+        App::new(
+            store,
+            jwt_verifier(),
+            Passwords::new(params).unwrap(),
+            std::time::Duration::from_secs(60),
+        )
+        .with_mailer(Mailer::File(FileMailer::new(mail.to_owned()))),
+    )
+}
+
+/// An app over a counting client, in a company of its own. Counting starts after the app is
+/// built, so nothing done at construction is counted.
+async fn counted(edit: impl FnOnce(&mut Value)) -> Counted {
+    let recorder = Arc::new(Recorder::default());
+    let store = counting_store(&recorder).await;
+    let mail = std::env::temp_dir().join(format!("idp-mail-{}", uuid::Uuid::new_v4().simple()));
+    let app = app_over(store.clone(), HashParams::OWASP_MINIMUM, &mail);
+    let company = fresh_company_with(&app, edit).await;
+    recorder.reset();
+    Counted {
+        app,
+        recorder,
+        store,
+        company,
+        mail,
+    }
+}
+
+impl Counted {
+    /// Runs `op` and answers what it returned with the operations and attempts it cost.
+    async fn measure<T>(&self, op: impl std::future::Future<Output = T>) -> (T, Vec<String>, u32) {
+        self.recorder.reset();
+        let out = op.await;
+        let (operations, attempts) = self.recorder.take();
+        (out, operations, attempts)
+    }
+
+    async fn create(&self, n: u32, active: bool) -> String {
+        let (status, body) = create(&self.app, &self.company, &profile(n, active), None).await;
+        assert_eq!(status, 201, "{body}");
+        body["data"]["uuid"].as_str().unwrap().to_owned()
+    }
+
+    async fn status(&self, uuid: &str, operation: &str) -> (u16, Value) {
+        call(
+            &self.app,
+            profile_status::handle,
+            "PATCH",
+            &format!("/v1/companies/{}/profiles/{uuid}/status", self.company),
+            &[("company_id", &self.company), ("uuid", uuid)],
+            &self.company,
+            &json!({ "operation": operation }),
+        )
+        .await
+    }
+
+    async fn add_password_with(&self, app: &Arc<App>, uuid: &str, password: &str) -> (u16, Value) {
+        call(
+            app,
+            add_password::handle,
+            "PATCH",
+            &format!("/v1/companies/{}/profiles/{uuid}", self.company),
+            &[("company_id", &self.company), ("uuid", uuid)],
+            &self.company,
+            &json!({"operation": "credentials", "credentials": {"password": password}}),
+        )
+        .await
+    }
+
+    async fn add_password(&self, uuid: &str, password: &str) -> (u16, Value) {
+        self.add_password_with(&self.app, uuid, password).await
+    }
+
+    async fn login_with(&self, app: &Arc<App>, email: &str, password: &str) -> (u16, Value) {
+        call(
+            app,
+            login::handle,
+            "POST",
+            &format!("/v1/companies/{}/profiles/login", self.company),
+            &[("company_id", &self.company)],
+            &self.company,
+            &json!({"credentials": {"email": email, "origin": "test_idp", "password": password}}),
+        )
+        .await
+    }
+
+    async fn login(&self, email: &str, password: &str) -> (u16, Value) {
+        self.login_with(&self.app, email, password).await
+    }
+
+    async fn change(&self, body: Value) -> (u16, Value) {
+        call(
+            &self.app,
+            password_change::handle,
+            "PATCH",
+            &format!("/v1/companies/{}/profiles/password", self.company),
+            &[("company_id", &self.company)],
+            &self.company,
+            &body,
+        )
+        .await
+    }
+
+    async fn request(&self, email: &str) -> (u16, Value) {
+        self.change(json!({"operation": "request", "access_type": "email", "profile": email}))
+            .await
+    }
+
+    async fn confirm(&self, username: &str, token: &str, password: &str) -> (u16, Value) {
+        self.change(json!({"operation": "confirm", "access_type": "username",
+                           "profile": username, "token": token, "password": password}))
+            .await
+    }
+
+    /// Loads the company configuration into the app's cache, as an earlier call on a warm
+    /// instance would have (an unknown e-mail touches nothing else).
+    async fn warm(&self) {
+        self.login("nobody@example.com", OLD).await;
+    }
+
+    fn last_token(&self) -> String {
+        let mut paths: Vec<_> = std::fs::read_dir(&self.mail)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect();
+        paths.sort();
+        let mail = std::fs::read_to_string(paths.last().unwrap()).unwrap();
+        mail.split("\n\n")
+            .nth(1)
+            .unwrap()
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .find(|word| word.len() == 20)
+            .unwrap()
+            .to_owned()
+    }
+}
+
+fn profile(n: u32, active: bool) -> Value {
+    let mut body = body_with(person(n));
+    body["profile"]["origin"] = json!("test_idp");
+    body["options"] = json!({ "active": active });
+    body
+}
+
+fn email(n: u32) -> String {
+    format!("ana{n}@example.com")
+}
+
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Asserts the operations (in order) and that no attempt was retried.
+#[track_caller]
+fn assert_trips(what: &str, measured: (Vec<String>, u32), expected: &[&str]) {
+    let (operations, attempts) = measured;
+    println!(
+        "round trips: {what}: {} ({}), attempts {attempts}",
+        operations.len(),
+        operations.join(", ")
+    );
+    assert_eq!(operations, names(expected), "{what}: operations");
+    assert_eq!(
+        attempts as usize,
+        expected.len(),
+        "{what}: attempts (one per operation, no retries)"
+    );
+}
+
+#[tokio::test]
+async fn create_show_and_status_cost_one_round_trip() {
+    let c = counted(|_| {}).await;
+    c.create(1, true).await;
+
+    let ((status, body), ops, attempts) = c
+        .measure(create(&c.app, &c.company, &profile(2, true), None))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let uuid = body["data"]["uuid"].as_str().unwrap().to_owned();
+    assert_trips("create", (ops, attempts), &["TransactWriteItems"]);
+
+    let ((status, body), ops, attempts) = c
+        .measure(create(&c.app, &c.company, &profile(2, true), None))
+        .await;
+    assert_eq!(
+        (status, &body["errors"]),
+        (400, &json!("Profile already present"))
+    );
+    assert_trips(
+        "create, identifier taken",
+        (ops, attempts),
+        &["TransactWriteItems"],
+    );
+
+    let ((status, _), ops, attempts) = c.measure(show(&c.app, &c.company, &uuid, false)).await;
+    assert_eq!(status, 200);
+    assert_trips("show", (ops, attempts), &["GetItem"]);
+
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let ((status, _), ops, attempts) = c.measure(show(&c.app, &c.company, &unknown, false)).await;
+    assert_eq!(status, 404);
+    assert_trips("show, unknown profile", (ops, attempts), &["GetItem"]);
+
+    for operation in ["deactivate", "activate"] {
+        let ((status, _), ops, attempts) = c.measure(c.status(&uuid, operation)).await;
+        assert_eq!(status, 200, "{operation}");
+        assert_trips(operation, (ops, attempts), &["UpdateItem"]);
+    }
+    let ((status, _), ops, attempts) = c.measure(c.status(&uuid, "activate")).await;
+    assert_eq!(status, 409);
+    assert_trips("activate, already active", (ops, attempts), &["UpdateItem"]);
+    let ((status, _), ops, attempts) = c.measure(c.status(&unknown, "activate")).await;
+    assert_eq!(status, 404);
+    assert_trips(
+        "activate, unknown profile",
+        (ops, attempts),
+        &["UpdateItem"],
+    );
+}
+
+#[tokio::test]
+async fn adding_a_password_costs_two_round_trips() {
+    let c = counted(|_| {}).await;
+    let uuid = c.create(1, true).await;
+    let inactive = c.create(2, false).await;
+    c.warm().await;
+
+    let ((status, body), ops, attempts) = c.measure(c.add_password(&uuid, OLD)).await;
+    assert_eq!(status, 201, "{body}");
+    assert_trips("add password", (ops, attempts), &["GetItem", "UpdateItem"]);
+
+    let ((status, _), ops, attempts) = c.measure(c.add_password(&uuid, NEW)).await;
+    assert_eq!(status, 422);
+    assert_trips("add password, already set", (ops, attempts), &["GetItem"]);
+
+    let ((status, _), ops, attempts) = c.measure(c.add_password(&inactive, OLD)).await;
+    assert_eq!(status, 409);
+    assert_trips("add password, inactive", (ops, attempts), &["GetItem"]);
+}
+
+#[tokio::test]
+async fn login_costs_two_round_trips_and_writes_only_what_changed() {
+    let c = counted(|_| {}).await;
+    let uuid = c.create(1, true).await;
+    assert_eq!(c.add_password(&uuid, OLD).await.0, 201);
+    c.warm().await;
+
+    let ((status, body), ops, attempts) = c.measure(c.login(&email(1), OLD)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_trips("login", (ops, attempts), &["GetItem", "GetItem"]);
+
+    let ((status, _), ops, attempts) = c.measure(c.login(&email(1), "wrong wrong wrong")).await;
+    assert_eq!(status, 422);
+    assert_trips(
+        "login, wrong password",
+        (ops, attempts),
+        &["GetItem", "GetItem", "UpdateItem"],
+    );
+
+    // The success after a failure resets the count: one write, then none.
+    let ((status, _), ops, attempts) = c.measure(c.login(&email(1), OLD)).await;
+    assert_eq!(status, 200);
+    assert_trips(
+        "login after failures (lockout reset)",
+        (ops, attempts),
+        &["GetItem", "GetItem", "UpdateItem"],
+    );
+    let ((status, _), ops, attempts) = c.measure(c.login(&email(1), OLD)).await;
+    assert_eq!(status, 200);
+    assert_trips("login once reset", (ops, attempts), &["GetItem", "GetItem"]);
+
+    let ((status, _), ops, attempts) = c.measure(c.login("nobody@example.com", OLD)).await;
+    assert_eq!(status, 422);
+    assert_trips("login, unknown identifier", (ops, attempts), &["GetItem"]);
+
+    let ((status, _), ops, attempts) = c.measure(c.login("not an e-mail", OLD)).await;
+    assert_eq!(status, 422);
+    assert_trips("login, malformed identifier", (ops, attempts), &[]);
+}
+
+#[tokio::test]
+async fn a_locked_profile_costs_no_write() {
+    let c = counted(|config| {
+        config["lockout_policy"] =
+            json!({"lock_after_failures": 1, "base_delay_seconds": 60, "max_delay_seconds": 60});
+    })
+    .await;
+    let uuid = c.create(1, true).await;
+    assert_eq!(c.add_password(&uuid, OLD).await.0, 201);
+    assert_eq!(c.login(&email(1), "wrong wrong wrong").await.0, 422);
+
+    let ((status, _), ops, attempts) = c.measure(c.login(&email(1), OLD)).await;
+    assert_eq!(status, 422, "locked");
+    assert_trips("login, locked", (ops, attempts), &["GetItem", "GetItem"]);
+}
+
+#[tokio::test]
+async fn a_hash_upgrade_costs_one_write() {
+    let c = counted(|_| {}).await;
+    let uuid = c.create(1, true).await;
+    assert_eq!(c.add_password(&uuid, OLD).await.0, 201);
+    // The same counting client, with stronger hash parameters.
+    let stronger = HashParams {
+        memory_kib: 24 * 1024,
+        ..HashParams::OWASP_MINIMUM
+    };
+    let upgrading = app_over(c.store.clone(), stronger, &c.mail);
+    c.login_with(&upgrading, "nobody@example.com", OLD).await;
+
+    let ((status, _), ops, attempts) = c.measure(c.login_with(&upgrading, &email(1), OLD)).await;
+    assert_eq!(status, 200);
+    assert_trips(
+        "login with a hash upgrade",
+        (ops, attempts),
+        &["GetItem", "GetItem", "UpdateItem"],
+    );
+    let ((status, _), ops, attempts) = c.measure(c.login_with(&upgrading, &email(1), OLD)).await;
+    assert_eq!(status, 200);
+    assert_trips(
+        "login once upgraded",
+        (ops, attempts),
+        &["GetItem", "GetItem"],
+    );
+}
+
+#[tokio::test]
+async fn password_change_request_and_confirm() {
+    let c = counted(|_| {}).await;
+    let uuid = c.create(1, true).await;
+    assert_eq!(c.add_password(&uuid, OLD).await.0, 201);
+    c.warm().await;
+
+    let ((status, body), ops, attempts) = c.measure(c.request(&email(1))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_trips(
+        "password-change request",
+        (ops, attempts),
+        &["GetItem", "TransactWriteItems"],
+    );
+    let token = c.last_token();
+
+    let ((status, _), ops, attempts) = c.measure(c.request(&email(1))).await;
+    assert_eq!(status, 429);
+    assert_trips(
+        "password-change request, rate-limited",
+        (ops, attempts),
+        &["GetItem", "TransactWriteItems"],
+    );
+
+    let ((status, _), ops, attempts) = c
+        .measure(c.confirm("ana1", "AAAAAAAAAAAAAAAAAAAA", NEW))
+        .await;
+    assert_eq!(status, 400);
+    assert_trips(
+        "password-change confirm, wrong token",
+        (ops, attempts),
+        &["GetItem", "BatchGetItem", "UpdateItem"],
+    );
+
+    let ((status, body), ops, attempts) = c.measure(c.confirm("ana1", &token, NEW)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_trips(
+        "password-change confirm",
+        (ops, attempts),
+        &["GetItem", "BatchGetItem", "TransactWriteItems"],
+    );
+
+    let ((status, _), ops, attempts) = c.measure(c.confirm("ana1", &token, NEW)).await;
+    assert_eq!(status, 400);
+    assert_trips(
+        "password-change confirm, token used",
+        (ops, attempts),
+        &["GetItem", "BatchGetItem"],
+    );
+
+    // A profile deactivated since its last token: both conditions fail, the profile's answers.
+    assert_eq!(c.request(&email(1)).await.0, 200);
+    assert_eq!(c.status(&uuid, "deactivate").await.0, 200);
+    let ((status, body), ops, attempts) = c.measure(c.request(&email(1))).await;
+    assert_eq!(
+        (status, &body["errors"]),
+        (409, &json!("Profile is not active"))
+    );
+    assert_trips(
+        "password-change request, inactive with a recent token",
+        (ops, attempts),
+        &["GetItem", "TransactWriteItems"],
+    );
+
+    let ((status, _), ops, attempts) = c.measure(c.request("nobody@example.com")).await;
+    assert_eq!(status, 404);
+    assert_trips(
+        "password-change request, unknown profile",
+        (ops, attempts),
+        &["GetItem"],
+    );
+    let ((status, _), ops, attempts) = c
+        .measure(c.confirm("nobody", "AAAAAAAAAAAAAAAAAAAA", NEW))
+        .await;
+    assert_eq!(status, 404);
+    assert_trips(
+        "password-change confirm, unknown profile",
+        (ops, attempts),
+        &["GetItem"],
+    );
+}
+
+#[tokio::test]
+async fn password_change_for_inactive_and_mail_less_profiles() {
+    let c = counted(|config| {
+        config["password_change"]["min_request_interval_seconds"] = json!(0);
+    })
+    .await;
+    c.create(1, false).await;
+    let mut no_mail = profile(2, true);
+    no_mail["profile"].as_object_mut().unwrap().remove("email");
+    let (status, _) = create(&c.app, &c.company, &no_mail, None).await;
+    assert_eq!(status, 201);
+    c.warm().await;
+
+    let ((status, body), ops, attempts) = c.measure(c.request(&email(1))).await;
+    assert_eq!(
+        (status, &body["errors"]),
+        (409, &json!("Profile is not active"))
+    );
+    assert_trips(
+        "password-change request, inactive",
+        (ops, attempts),
+        &["GetItem", "TransactWriteItems"],
+    );
+    assert!(
+        !c.mail.exists() || std::fs::read_dir(&c.mail).unwrap().next().is_none(),
+        "nothing sent"
+    );
+
+    let ((status, body), ops, attempts) = c
+        .measure(
+            c.change(json!({"operation": "request", "access_type": "username", "profile": "ana2"})),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["errors"]),
+        (
+            409,
+            &json!("Profile has no e-mail address to send the token to")
+        )
+    );
+    assert_trips(
+        "password-change request, no e-mail",
+        (ops, attempts),
+        &["GetItem", "GetItem"],
+    );
+
+    let ((status, _), ops, attempts) = c
+        .measure(c.confirm("ana1", "AAAAAAAAAAAAAAAAAAAA", NEW))
+        .await;
+    assert_eq!(status, 409);
+    assert_trips(
+        "password-change confirm, inactive",
+        (ops, attempts),
+        &["GetItem", "BatchGetItem"],
+    );
+}
+
+/// Identifier items written before they carried the owner's e-mail still work: the request
+/// reads the profile for it.
+#[tokio::test]
+async fn password_change_request_for_a_profile_created_before_the_e_mail_was_kept() {
+    let c = counted(|_| {}).await;
+    let uuid = c.create(1, true).await;
+    assert_eq!(c.add_password(&uuid, OLD).await.0, 201);
+    for item in scan_company(&c.app, &c.company).await {
+        if kind(&item) == "identifier" {
+            c.app
+                .store
+                .client()
+                .update_item()
+                .table_name(&c.app.store.tables().profiles)
+                .key("pk", item["pk"].clone())
+                .update_expression("REMOVE email")
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    assert!(
+        scan_company(&c.app, &c.company)
+            .await
+            .iter()
+            .filter(|i| kind(i) == "identifier")
+            .all(|i| !i.contains_key("email"))
+    );
+    c.warm().await;
+
+    let ((status, body), ops, attempts) = c.measure(c.request(&email(1))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_trips(
+        "password-change request, identifier without e-mail",
+        (ops, attempts),
+        &["GetItem", "GetItem", "TransactWriteItems"],
+    );
+    let token = c.last_token();
+    assert_eq!(c.confirm("ana1", &token, NEW).await.0, 200);
+    assert_eq!(c.login(&email(1), NEW).await.0, 200);
+}
+
+/// Every identifier item of a new profile carries its e-mail (immutable), and only that.
+#[tokio::test]
+async fn identifier_items_carry_the_owners_e_mail() {
+    let c = counted(|_| {}).await;
+    let uuid = c.create(1, true).await;
+    let identifiers: Vec<_> = scan_company(&c.app, &c.company)
+        .await
+        .into_iter()
+        .filter(|i| kind(i) == "identifier")
+        .collect();
+    assert_eq!(identifiers.len(), 3, "nin, username, email");
+    for item in identifiers {
+        assert_eq!(item["uuid"], AttributeValue::S(uuid.clone()));
+        assert_eq!(item["email"], AttributeValue::S(email(1)));
+    }
+}
+
+/// With `prevent_user_existence_errors`, refusals answer 200 after the same round trips.
+#[tokio::test]
+async fn uniform_answers_cost_the_same_round_trips() {
+    let c = counted(|config| {
+        config["password_change"]["prevent_user_existence_errors"] = json!(true);
+    })
+    .await;
+    c.create(1, false).await;
+    c.create(2, true).await;
+    c.warm().await;
+    for (what, profile, expected) in [
+        ("inactive", email(1), &["GetItem", "TransactWriteItems"][..]),
+        ("unknown", "nobody@example.com".to_owned(), &["GetItem"][..]),
+        ("first", email(2), &["GetItem", "TransactWriteItems"][..]),
+        (
+            "rate-limited",
+            email(2),
+            &["GetItem", "TransactWriteItems"][..],
+        ),
+    ] {
+        let ((status, _), ops, attempts) = c.measure(c.request(&profile)).await;
+        assert_eq!(status, 200, "{what}");
+        assert_trips(
+            &format!("password-change request (uniform), {what}"),
+            (ops, attempts),
+            expected,
+        );
+    }
+    let sent = std::fs::read_dir(&c.mail).unwrap().count();
+    assert_eq!(
+        sent, 1,
+        "only the active profile's first request sends mail"
+    );
+}
+
+/// Concurrent requests for one profile: the token's write is conditioned on the last one's
+/// time, so exactly one is issued and mailed; the others are rate-limited.
+#[tokio::test]
+async fn eight_concurrent_requests_issue_exactly_one_token() {
+    let c = Arc::new(counted(|_| {}).await);
+    c.create(1, true).await;
+    c.warm().await;
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let c = Arc::clone(&c);
+            tokio::spawn(async move { c.request(&email(1)).await })
+        })
+        .collect();
+    let mut issued = 0;
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        match status {
+            200 => issued += 1,
+            429 => assert_eq!(body["message"], "Too many requests"),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!(issued, 1);
+    assert_eq!(std::fs::read_dir(&c.mail).unwrap().count(), 1);
+}
+
+/// The init-phase warm-up is one `GetItem` of one attempt, and a DynamoDB that cannot be
+/// reached only delays it briefly (the function starts anyway).
+#[tokio::test]
+async fn the_warm_up_is_one_get_item_and_never_fails() {
+    let recorder = Arc::new(Recorder::default());
+    let store = counting_store(&recorder).await;
+    recorder.reset();
+    store.warm_up().await;
+    assert_trips("warm-up", recorder.take(), &["GetItem"]);
+
+    let unreachable = dynamodb_client()
+        .await
+        .config()
+        .to_builder()
+        .endpoint_url("http://127.0.0.1:9")
+        .interceptor(Counting(Arc::clone(&recorder)))
+        .build();
+    let store = Store::new(aws_sdk_dynamodb::Client::from_conf(unreachable), tables());
+    let started = std::time::Instant::now();
+    store.warm_up().await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    assert_trips(
+        "warm-up, DynamoDB unreachable",
+        recorder.take(),
+        &["GetItem"],
+    );
+}
