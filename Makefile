@@ -1,5 +1,5 @@
 # Every target runs from a fresh clone: tools are installed into .local/ on first use.
-.PHONY: dev test token keys tools validate-config lint fmt check-template build load fuzz-api
+.PHONY: dev test token keys tools validate-config lint fmt check-template build load fuzz-api bench
 
 COMPANY ?= -1
 
@@ -33,6 +33,9 @@ build: ## sam build: every function for arm64 (provided.al2023) through cargo-la
 
 load: ## Bounded load test on loopback with wrk (creates, then logins): make load SECONDS=20 CONNECTIONS=8
 	@bash scripts/load-test.sh $(or $(SECONDS),20) $(or $(CONNECTIONS),8)
+
+bench: ## Performance harness: cold starts, hash vs C reference, round trips, handler overhead, login throughput, sizes -> docs/benchmarks.md
+	@bash scripts/bench.sh
 
 fuzz-api: ## API fuzzing from openapi.yaml with schemathesis (all phases; about 15 min). --quick: about 2 min
 	@bash scripts/fuzz-api.sh

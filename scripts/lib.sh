@@ -98,12 +98,15 @@ build_functions() {
 }
 
 # start_functions PORT ENV_FILE LOG: every function through `cargo lambda watch`.
+# WATCH_ARGS (optional): more arguments for it, e.g. `--release`.
 start_functions() {
   local port=$1 env_file=$2 logfile=$3
+  local extra=()
+  read -r -a extra <<<"${WATCH_ARGS:-}"
   port_free "$port" || { log "port $port is in use; stop whatever holds it"; return 1; }
   log "serving the functions on http://127.0.0.1:$port"
   (cd "$ROOT" && exec setsid "$LOCAL/venv/bin/cargo-lambda" lambda watch --ignore-changes --concurrency 4 \
-    -A 127.0.0.1 -P "$port" --env-file "$env_file" >"$logfile" 2>&1) &
+    "${extra[@]}" -A 127.0.0.1 -P "$port" --env-file "$env_file" >"$logfile" 2>&1) &
   PIDS+=($!)
   wait_for_port "$port" 120 "cargo lambda watch"
 }

@@ -61,7 +61,9 @@ impl App {
             .unwrap_or(60);
         let store = Store::new(dynamodb_client().await, tables);
         // Still in the init phase: the first invocation finds a warm client.
-        store.warm_up().await;
+        if warm_up_enabled() {
+            store.warm_up().await;
+        }
         let app = Self::new(store, auth, passwords, Duration::from_secs(ttl));
         Ok(match Mailer::from_env().await? {
             Some(mailer) => app.with_mailer(mailer),
@@ -102,6 +104,15 @@ impl App {
             .map_err(|e| e.into_api(resource))?
             .ok_or(ApiError::not_found(Resource::CompanyConfig))
     }
+}
+
+/// `DYNAMODB_WARM_UP` (default on): `false`, `off` or `0` skip the init-time request, e.g. to
+/// measure init alone (scripts/bench-cold-start.sh) or to save the request per cold start.
+fn warm_up_enabled() -> bool {
+    !matches!(
+        std::env::var("DYNAMODB_WARM_UP").as_deref().map(str::trim),
+        Ok("false" | "off" | "0")
+    )
 }
 
 /// Runs a function: logs, builds the [`App`] once, then serves invocations with `handler`.

@@ -15,6 +15,7 @@ pub mod profile;
 pub mod request;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 
 pub use app::{App, serve};
 pub use envelope::Resource;

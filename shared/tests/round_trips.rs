@@ -290,6 +290,26 @@ fn names(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
 }
 
+/// With `ROUND_TRIPS_JSONL=path` (set by `make bench`), appends what was measured as one JSON
+/// line, so that docs/benchmarks.md shows the counts these tests assert.
+fn record(what: &str, operations: &[String], attempts: u32) {
+    use std::io::Write;
+    let Ok(path) = std::env::var("ROUND_TRIPS_JSONL") else {
+        return;
+    };
+    // One write per line: tests run in parallel and append to the same file.
+    let line = format!(
+        "{}\n",
+        json!({"what": what, "operations": operations, "attempts": attempts})
+    );
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    file.write_all(line.as_bytes()).unwrap();
+}
+
 /// Asserts the operations (in order) and that no attempt was retried.
 #[track_caller]
 fn assert_trips(what: &str, measured: (Vec<String>, u32), expected: &[&str]) {
@@ -299,6 +319,7 @@ fn assert_trips(what: &str, measured: (Vec<String>, u32), expected: &[&str]) {
         operations.len(),
         operations.join(", ")
     );
+    record(what, &operations, attempts);
     assert_eq!(operations, names(expected), "{what}: operations");
     assert_eq!(
         attempts as usize,

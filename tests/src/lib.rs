@@ -124,7 +124,7 @@ impl Default for Api {
 impl Api {
     pub fn new() -> Self {
         Self {
-            http: reqwest::Client::builder()
+            http: idp_core::tls::reqwest_builder()
                 .timeout(std::time::Duration::from_secs(120))
                 .build()
                 .unwrap(),

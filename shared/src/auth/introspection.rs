@@ -18,7 +18,7 @@ pub struct Introspection {
 
 impl Introspection {
     pub fn new(atenea_url: &str, cache_ttl: Duration, timeout: Duration) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
+        let http = crate::tls::reqwest_builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(1)))
             .build()

@@ -81,7 +81,7 @@ impl JwtVerifier {
     pub fn from_env() -> Result<Self, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let keys = if let Some(url) = var("JWT_JWKS_URL") {
-            let http = reqwest::Client::builder()
+            let http = crate::tls::reqwest_builder()
                 .timeout(Duration::from_millis(env_number("AUTH_TIMEOUT_MS", 2000)))
                 .build()
                 .map_err(|e| format!("cannot build the HTTP client: {e}"))?;

@@ -16,7 +16,10 @@ impl SesMailer {
     }
 
     pub async fn from_env() -> Self {
-        let config = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(crate::tls::sdk_https_client())
+            .load()
+            .await;
         Self::new(Client::new(&config))
     }
 
@@ -80,6 +83,7 @@ mod tests {
                 "AKIDTEST", "secret", None, None, "test",
             ))
             .endpoint_url(server.uri())
+            .http_client(crate::tls::sdk_https_client())
             .build();
         SesMailer::new(Client::from_conf(config))
     }

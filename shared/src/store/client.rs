@@ -42,6 +42,7 @@ fn required_env(name: &str) -> Result<String, String> {
 /// DynamoDB Local.
 pub async fn dynamodb_client() -> Client {
     let config = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(crate::tls::sdk_https_client())
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(1))

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# `make bench`: the performance harness. Measures, in one run, and writes docs/benchmarks.md
+# (tables, targets, and the charts docs/bench-*.svg) from what it measured:
+#   1. the password hash: ours vs the C reference (Debian `argon2`), and the pure verification
+#      rate on every core                                   (cargo bench --bench password_hash)
+#   2. handler overhead without hash and I/O                (cargo bench --bench handler_overhead)
+#   3. DynamoDB round trips per operation                   (the round_trips test, recorded)
+#   4. cold starts vs a bare lambda_http hello-world        (scripts/bench-cold-start.sh)
+#   5. login throughput on loopback                         (scripts/bench-throughput.sh)
+#   6. release binary sizes, arm64                          (scripts/bench-sizes.sh)
+# Takes 30–45 minutes on the 2-core machine from a clean clone (release and arm64 builds), about
+# 10 once built. Run it on a quiet machine: everything here is timing.
+# Settings: BENCH_COLD_ROUNDS (15), BENCH_THROUGHPUT_SECONDS (20), BENCH_THROUGHPUT_CONNECTIONS (2).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+OUT="$LOCAL/bench"
+DDB_PORT=${BENCH_RT_DDB_PORT:-8660}
+started=$(date +%s)
+
+trap stop_all EXIT
+trap 'stop_all; exit 130' INT TERM
+bash scripts/install-tools.sh
+command -v argon2 >/dev/null || {
+  log "installing the C reference argon2 (Debian package argon2)"
+  apt-get install -y -qq argon2 >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq argon2 >/dev/null; }
+}
+ensure_keys
+rm -rf "$OUT"
+mkdir -p "$OUT"
+
+log "1/6 password hash vs the C reference, and the verification rate"
+BENCH_JSON="$OUT/password.json" cargo bench --quiet -p idp-core --bench password_hash
+
+log "2/6 handler overhead (criterion)"
+rm -rf target/criterion
+cargo bench --quiet -p idp-core --bench handler_overhead -- --noplot
+python3 scripts/bench-criterion.py target/criterion "$OUT/handler-overhead.json"
+
+log "3/6 DynamoDB round trips per operation (the round_trips test, against DynamoDB Local)"
+write_env "$LOCAL/bench-rt.env" "$DDB_PORT" "$LOCAL/mail-bench-rt"
+export_env "$LOCAL/bench-rt.env"
+cargo build --quiet -p idp-admin
+start_dynamodb "$DDB_PORT"
+target/debug/idp-admin create-tables --template template.yaml >/dev/null
+target/debug/idp-admin load config/companies/demo.yaml >/dev/null
+ROUND_TRIPS_JSONL="$OUT/round-trips.jsonl" cargo test --quiet -p idp-core --test round_trips
+stop_all
+
+log "4/6 cold starts"
+bash scripts/bench-cold-start.sh "${BENCH_COLD_ROUNDS:-15}"
+
+log "5/6 login throughput"
+bash scripts/bench-throughput.sh "${BENCH_THROUGHPUT_SECONDS:-20}" "${BENCH_THROUGHPUT_CONNECTIONS:-2}"
+
+log "6/6 release binary sizes (arm64)"
+bash scripts/bench-sizes.sh
+
+python3 - "$OUT/meta.json" "$started" <<'PY'
+import datetime, json, sys, time
+started = int(sys.argv[2])
+json.dump({"finished": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+           "seconds": int(time.time()) - started}, open(sys.argv[1], "w"))
+PY
+python3 scripts/bench-report.py "$OUT" docs
+log "done: docs/benchmarks.md"
