@@ -78,10 +78,10 @@ ended=$(date +%s.%N)
 after=$(cpu_snapshot)
 
 BEFORE="$before" AFTER="$after" WALL=$(python3 -c "print($ended - $started)") \
-  python3 - "$OUT/throughput.json" "$SECONDS_EACH" "$CONNECTIONS" <"$OUT/throughput-wrk.txt" <<'PY'
+  python3 - "$OUT/throughput.json" "$SECONDS_EACH" "$CONNECTIONS" "$OUT/throughput-wrk.txt" <<'PY'
 import json, os, re, sys
 out, seconds, connections = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-text = sys.stdin.read()
+text = open(sys.argv[4], encoding="utf-8").read()
 def latency(p):
     m = re.search(rf"^\s*{p}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
     value, unit = float(m.group(1)), m.group(2)
