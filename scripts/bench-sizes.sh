@@ -8,6 +8,8 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 bash scripts/install-tools.sh >/dev/null
 OUT="$LOCAL/bench"
+# cargo-lambda finds zig (installed beside it) on the PATH.
+export PATH="$LOCAL/venv/bin:$PATH"
 mkdir -p "$OUT"
 
 args=()
