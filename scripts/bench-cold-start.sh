@@ -22,10 +22,8 @@ write_env "$LOCAL/bench.env" "$DDB_PORT" "$LOCAL/mail-bench"
 export_env "$LOCAL/bench.env"
 
 # The functions alone, as they are deployed (features unified over them only), then the harness.
-functions=()
-for dir in functions/*/; do functions+=(-p "$(basename "$dir")"); done
 log "building the release binaries: the six functions, hello-world and cold-start"
-cargo build --quiet --release "${functions[@]}"
+build_functions --release
 cargo build --quiet --release -p idp-bench
 cargo build --quiet -p idp-admin
 

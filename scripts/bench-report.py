@@ -4,7 +4,6 @@
 Every figure comes from a file one of the bench steps wrote in this run; a missing file stops
 the report (a page with a hole is worse than no page). Usage: bench-report.py BENCH_DIR DOCS_DIR
 """
-import datetime
 import html
 import json
 import os

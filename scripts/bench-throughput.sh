@@ -24,9 +24,7 @@ write_env "$LOCAL/throughput.env" "$DDB_PORT" "$LOCAL/mail-throughput"
 export_env "$LOCAL/throughput.env"
 cargo build --quiet -p idp-admin
 log "building the functions (release)"
-functions=()
-for dir in functions/*/; do functions+=(-p "$(basename "$dir")"); done
-cargo build --quiet --release "${functions[@]}"
+build_functions --release
 start_dynamodb "$DDB_PORT"
 target/debug/idp-admin create-tables --template template.yaml >/dev/null
 company="bench-$(date +%s)"
@@ -34,16 +32,8 @@ target/debug/idp-admin load config/companies/demo.yaml --as "$company" >/dev/nul
 WATCH_ARGS=--release start_functions "$API_PORT" "$LOCAL/throughput.env" "$OUT/throughput-functions.log"
 token=$(target/debug/idp-admin token --company="$company" --ttl 3600 | tail -n 1)
 base="http://127.0.0.1:$API_PORT/v1/companies/$company/profiles"
-auth=(-H "Authorization: Bearer $token" -H "Content-Type: application/json")
 
-uuid=$(curl -sf "${auth[@]}" -X POST "$base" -d '{"register_type":"nin_register",
-  "information_provider":"test_idp","profile":{"nin":"bench-1","email":"login@bench.test",
-  "origin":"test_idp","name":"Bench","lastname":"Mark"}}' |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["uuid"])')
-curl -sf "${auth[@]}" -X PATCH "$base/$uuid" \
-  -d '{"operation":"credentials","credentials":{"password":"lantern orbit meadow 7"}}' >/dev/null
-export LOGIN_BODY='{"credentials":{"email":"login@bench.test","origin":"test_idp","password":"lantern orbit meadow 7"}}'
-curl -sf "${auth[@]}" -X POST "$base/login" -d "$LOGIN_BODY" >/dev/null
+seed_login_profile "$base" "$token" bench
 
 wrk_login() { # seconds -> wrk's report on stdout
   wrk --latency -t 1 -c "$CONNECTIONS" -d "$1s" -s scripts/load/login.lua \

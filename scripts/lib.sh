@@ -91,10 +91,28 @@ export_env() { # file
 # Builds the function binaries with the feature set `cargo lambda watch` resolves for them
 # (`cargo run --bin X` unifies features over that package alone, not the whole workspace), so
 # the first request to each function does not wait for a compile.
+# build_functions [CARGO ARGS...]: the six functions alone (features unified over them only,
+# as deployed), e.g. `build_functions --release`.
 build_functions() {
   local args=() dir
   for dir in "$ROOT"/functions/*/; do args+=(-p "$(basename "$dir")"); done
-  cargo build --quiet "${args[@]}"
+  cargo build --quiet "$@" "${args[@]}"
+}
+
+# seed_login_profile BASE TOKEN TAG: through the API at BASE (…/profiles), a profile with the
+# e-mail login@TAG.test and a password, logged in once; exports LOGIN_BODY, the body that logs
+# it in (for scripts/load/login.lua). The calls also start the functions they reach.
+seed_login_profile() {
+  local base=$1 token=$2 tag=$3 uuid
+  local auth=(-H "Authorization: Bearer $token" -H "Content-Type: application/json")
+  uuid=$(curl -sf "${auth[@]}" -X POST "$base" -d "{\"register_type\":\"nin_register\",
+    \"information_provider\":\"test_idp\",\"profile\":{\"nin\":\"$tag-1\",\"email\":\"login@$tag.test\",
+    \"origin\":\"test_idp\",\"name\":\"Seed\",\"lastname\":\"Login\"}}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["uuid"])')
+  curl -sf "${auth[@]}" -X PATCH "$base/$uuid" \
+    -d '{"operation":"credentials","credentials":{"password":"lantern orbit meadow 7"}}' >/dev/null
+  export LOGIN_BODY="{\"credentials\":{\"email\":\"login@$tag.test\",\"origin\":\"test_idp\",\"password\":\"lantern orbit meadow 7\"}}"
+  curl -sf "${auth[@]}" -X POST "$base/login" -d "$LOGIN_BODY" >/dev/null
 }
 
 # start_functions PORT ENV_FILE LOG: every function through `cargo lambda watch`.

@@ -27,17 +27,9 @@ target/debug/idp-admin load config/companies/demo.yaml --as "$company" >/dev/nul
 start_functions "$API_PORT" "$LOCAL/load.env" "$LOCAL/functions-load.log"
 token=$(target/debug/idp-admin token --company="$company" --ttl 3600 | tail -n 1)
 base="http://127.0.0.1:$API_PORT/v1/companies/$company/profiles"
-auth=(-H "Authorization: Bearer $token" -H "Content-Type: application/json")
 
 # One profile with a password for the logins; the first calls also warm every function up.
-uuid=$(curl -sf "${auth[@]}" -X POST "$base" -d '{"register_type":"nin_register",
-  "information_provider":"test_idp","profile":{"nin":"load-1","email":"login@load.test",
-  "origin":"test_idp","name":"Load","lastname":"Test"}}' |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["uuid"])')
-curl -sf "${auth[@]}" -X PATCH "$base/$uuid" \
-  -d '{"operation":"credentials","credentials":{"password":"lantern orbit meadow 7"}}' >/dev/null
-export LOGIN_BODY='{"credentials":{"email":"login@load.test","origin":"test_idp","password":"lantern orbit meadow 7"}}'
-curl -sf "${auth[@]}" -X POST "$base/login" -d "$LOGIN_BODY" >/dev/null
+seed_login_profile "$base" "$token" load
 
 status=0
 # Reads wrk's report (with --latency) on stdin and prints one markdown row; fails on errors.

@@ -328,17 +328,7 @@ async fn sdk_configs(wire: &Arc<Wire>) -> (aws_sdk_dynamodb::Client, aws_sdk_ses
             ))
             .http_client(http.clone())
     };
-    let dynamodb = loader()
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(1))
-                .operation_attempt_timeout(Duration::from_secs(2))
-                .operation_timeout(Duration::from_secs(5))
-                .build(),
-        )
-        .retry_config(RetryConfig::standard().with_max_attempts(3))
-        .load()
-        .await;
+    let dynamodb = idp_core::store::with_bounds(loader()).load().await;
     let ses = loader().load().await;
     (
         aws_sdk_dynamodb::Client::new(&dynamodb),
@@ -1237,33 +1227,9 @@ fn bench_without_logs(c: &mut Criterion, fixture: &Fixture, clocks: &[Clock]) {
     });
 }
 
-/// Logs as `telemetry::init` does in production (JSON, `info`, the SDK's chatter at `warn`),
-/// to a sink instead of stdout.
-fn init_logs() {
-    use std::str::FromStr;
-    use tracing_subscriber::layer::SubscriberExt;
-    use tracing_subscriber::util::SubscriberInitExt;
-
-    let format = tracing_subscriber::fmt::layer()
-        .json()
-        .with_current_span(true)
-        .with_span_list(false)
-        .flatten_event(true)
-        .with_target(false)
-        .with_ansi(false)
-        .with_writer(std::io::sink);
-    let filter = tracing_subscriber::filter::Targets::from_str(
-        "info,aws_smithy_runtime=warn,aws_config=warn,hyper=warn,rustls=warn",
-    )
-    .unwrap();
-    let _ = tracing_subscriber::registry()
-        .with(format)
-        .with(filter)
-        .try_init();
-}
-
 fn main() {
-    init_logs();
+    // Production's log format and filter, written to a sink instead of stdout.
+    idp_core::telemetry::init_writing_to(std::io::sink);
     let mut criterion = Criterion::default().configure_from_args();
     let fixture = Fixture::new();
     let clocks: &[Clock] = if thread_cpu_works() {

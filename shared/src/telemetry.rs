@@ -28,7 +28,16 @@ fn filter() -> Targets {
         .unwrap_or_default()
 }
 
+/// JSON lines on stdout, which Lambda sends to CloudWatch.
 pub fn init() {
+    init_writing_to(std::io::stdout);
+}
+
+/// The same logs to another writer (a benchmark logs to a sink, with production's cost).
+pub fn init_writing_to<W>(writer: W)
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
 
@@ -38,7 +47,8 @@ pub fn init() {
         .with_span_list(false)
         .flatten_event(true)
         .with_target(false)
-        .with_ansi(false);
+        .with_ansi(false)
+        .with_writer(writer);
     let _ = tracing_subscriber::registry()
         .with(format)
         .with(filter())

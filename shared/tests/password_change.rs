@@ -10,7 +10,7 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::types::AttributeValue;
 use common::*;
 use idp_core::App;
-use idp_core::endpoints::{add_password, login, password_change};
+use idp_core::endpoints::{add_password, login};
 use idp_core::mail::{FileMailer, Mailer};
 use idp_core::password::{HashParams, Passwords};
 use idp_core::store::{Store, dynamodb_client};
@@ -67,16 +67,7 @@ fn no_interval(config: &mut Value) {
 
 impl Setup {
     async fn change(&self, body: Value) -> (u16, Value) {
-        call(
-            &self.app,
-            password_change::handle,
-            "PATCH",
-            &format!("/v1/companies/{}/profiles/password", self.company),
-            &[("company_id", &self.company)],
-            &self.company,
-            &body,
-        )
-        .await
+        change_password(&self.app, &self.company, &body).await
     }
 
     async fn request(&self) -> (u16, Value) {

@@ -20,7 +20,7 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use common::*;
 use idp_core::App;
-use idp_core::endpoints::{add_password, login, password_change, profile_status};
+use idp_core::endpoints::{add_password, login, profile_status};
 use idp_core::mail::{FileMailer, Mailer};
 use idp_core::password::{HashParams, Passwords};
 use idp_core::store::{Store, dynamodb_client};
@@ -228,16 +228,7 @@ impl Counted {
     }
 
     async fn change(&self, body: Value) -> (u16, Value) {
-        call(
-            &self.app,
-            password_change::handle,
-            "PATCH",
-            &format!("/v1/companies/{}/profiles/password", self.company),
-            &[("company_id", &self.company)],
-            &self.company,
-            &body,
-        )
-        .await
+        change_password(&self.app, &self.company, &body).await
     }
 
     async fn request(&self, email: &str) -> (u16, Value) {

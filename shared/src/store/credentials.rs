@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 
 use super::attributes::{Item, get_bool, get_s, n, s};
+use super::conflict::backoff;
 use super::profiles::{profile_from_item, unix_now};
 use super::{Store, StoreError, keys};
 use crate::company::LockoutPolicy;
@@ -80,7 +81,7 @@ pub enum StatusChange {
 
 /// A failed-login count is compared and set in one conditional write; a race with another
 /// failure retries with the count DynamoDB returned, so no failure is ever lost.
-const FAILURE_RETRIES: usize = 16;
+const FAILURE_RETRIES: u32 = 16;
 
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -95,18 +96,8 @@ impl Store {
         &self,
         identifier_key: &str,
     ) -> Result<Option<ProfileId>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.tables.profiles)
-            .key("pk", s(identifier_key))
-            .consistent_read(true)
-            .projection_expression("#u")
-            .expression_attribute_names("#u", "uuid")
-            .send()
-            .await?;
-        Ok(output
-            .item
+        let item = self.read_reservation(identifier_key, false).await?;
+        Ok(item
             .as_ref()
             .and_then(|item| get_s(item, "uuid"))
             .and_then(ProfileId::parse))
@@ -119,18 +110,7 @@ impl Store {
         &self,
         identifier_key: &str,
     ) -> Result<Option<IdentifierOwner>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.tables.profiles)
-            .key("pk", s(identifier_key))
-            .consistent_read(true)
-            .projection_expression("#u, #e")
-            .expression_attribute_names("#u", "uuid")
-            .expression_attribute_names("#e", "email")
-            .send()
-            .await?;
-        let Some(item) = output.item else {
+        let Some(item) = self.read_reservation(identifier_key, true).await? else {
             return Ok(None);
         };
         let Some(id) = get_s(&item, "uuid").and_then(ProfileId::parse) else {
@@ -142,6 +122,29 @@ impl Store {
             .and_then(|value| Email::parse(value).ok())
             .map(Email::into_inner);
         Ok(Some(IdentifierOwner { id, email }))
+    }
+
+    /// An identifier reservation: its owner's uuid and, when asked, the e-mail it keeps.
+    async fn read_reservation(
+        &self,
+        identifier_key: &str,
+        with_email: bool,
+    ) -> Result<Option<Item>, StoreError> {
+        let request = self
+            .client
+            .get_item()
+            .table_name(&self.tables.profiles)
+            .key("pk", s(identifier_key))
+            .consistent_read(true)
+            .expression_attribute_names("#u", "uuid");
+        let request = if with_email {
+            request
+                .projection_expression("#u, #e")
+                .expression_attribute_names("#e", "email")
+        } else {
+            request.projection_expression("#u")
+        };
+        Ok(request.send().await?.item)
     }
 
     pub async fn get_login_record(
@@ -202,7 +205,7 @@ impl Store {
         policy: &LockoutPolicy,
     ) -> Result<(), StoreError> {
         let mut observed = observed;
-        for _ in 0..FAILURE_RETRIES {
+        for attempt in 0..FAILURE_RETRIES {
             let failures = observed.saturating_add(1);
             let now = now_ms();
             let mut update = self
@@ -244,7 +247,7 @@ impl Store {
                     // The profile is held by a transaction (a password change) at this moment:
                     // try again shortly, so that the failure is still counted.
                     None if is_transaction_conflict(&err) => {
-                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                        tokio::time::sleep(backoff(attempt)).await;
                     }
                     None => return Err(err.into()),
                 },

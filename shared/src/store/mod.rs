@@ -12,13 +12,14 @@
 mod attributes;
 mod client;
 mod companies;
+mod conflict;
 mod credentials;
 mod error;
 pub mod keys;
 mod profiles;
 mod tokens;
 
-pub use client::{Tables, dynamodb_client};
+pub use client::{Tables, dynamodb_client, with_bounds};
 pub use credentials::{IdentifierOwner, LoginRecord, SetPassword, StatusChange, now_ms};
 pub use error::StoreError;
 pub use profiles::{CreateOutcome, NewProfile};

@@ -1,4 +1,4 @@
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -6,6 +6,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde_json::{Map, Value};
 
 use super::attributes::{Item, get_bool, get_s, n, s, to_json};
+use super::conflict::{CONFLICT_RETRIES, backoff};
 use super::{Store, StoreError, keys};
 use crate::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId};
 use crate::profile::Profile;
@@ -28,10 +29,6 @@ pub enum CreateOutcome {
     /// One of the identifier keys belongs to another profile.
     IdentifierTaken,
 }
-
-/// DynamoDB cancels a transaction that races another on the same item; such a cancellation is
-/// retried, since the winner's write decides whether the loser's condition now fails.
-const CONFLICT_RETRIES: u32 = 8;
 
 impl Store {
     /// Writes the profile and its identifier items in one transaction: all or nothing.
@@ -209,18 +206,6 @@ fn cancellation<R>(err: &SdkError<TransactWriteItemsError, R>) -> Cancellation {
     } else {
         Cancellation::Other
     }
-}
-
-/// Exponential backoff with jitter taken from the clock, so racing writers spread out.
-fn backoff(attempt: u32) -> Duration {
-    let base = 10u64 << attempt.min(6);
-    let jitter = u64::from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0),
-    ) % base;
-    Duration::from_millis(base / 2 + jitter / 2)
 }
 
 pub(crate) fn unix_now() -> u64 {

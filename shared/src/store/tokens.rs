@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::attributes::{Item, get_s, n, s};
+use super::conflict::{CONFLICT_RETRIES, backoff};
 use super::credentials::LoginRecord;
 use super::profiles::unix_now;
 use super::{Store, StoreError, keys};
@@ -114,7 +115,7 @@ impl Store {
                 return Err(err.into());
             };
             // Reasons come in the order of the items: profile, then token.
-            let code = |i: usize| reasons.get(i).and_then(|r| r.code()).unwrap_or("None");
+            let code = |i: usize| reason_code(reasons, i);
             if code(0) == "ConditionalCheckFailed" {
                 // DynamoDB returns the profile that failed the check, or nothing when there is
                 // none; without an item, a read tells (a path that an existing reservation
@@ -138,7 +139,7 @@ impl Store {
                 return Err(err.into());
             }
             attempt += 1;
-            tokio::time::sleep(std::time::Duration::from_millis(10 << attempt.min(5))).await;
+            tokio::time::sleep(backoff(attempt)).await;
         }
     }
 
@@ -325,12 +326,11 @@ impl Store {
                 Ok(_) => return Ok(ChangeOutcome::Changed),
                 Err(err) => err,
             };
-            let Some(reasons) = cancelled_reasons(&err) else {
+            let Some(reasons) = cancellation_reasons(&err) else {
                 return Err(err.into());
             };
             // Reasons come in the order of the items: token, then profile.
-            let token = reasons.first().map(String::as_str).unwrap_or("None");
-            let profile = reasons.get(1).map(String::as_str).unwrap_or("None");
+            let (token, profile) = (reason_code(reasons, 0), reason_code(reasons, 1));
             if token == "ConditionalCheckFailed" {
                 return Ok(ChangeOutcome::TokenGone);
             }
@@ -342,20 +342,14 @@ impl Store {
                 return Err(err.into());
             }
             attempt += 1;
-            tokio::time::sleep(std::time::Duration::from_millis(10 << attempt.min(5))).await;
+            tokio::time::sleep(backoff(attempt)).await;
         }
     }
 }
 
-const CONFLICT_RETRIES: u32 = 8;
-
-fn cancelled_reasons<R>(err: &SdkError<TransactWriteItemsError, R>) -> Option<Vec<String>> {
-    cancellation_reasons(err).map(|reasons| {
-        reasons
-            .iter()
-            .map(|r| r.code().unwrap_or("None").to_owned())
-            .collect()
-    })
+/// The code of the `i`th item's cancellation reason (`None` when that item was fine).
+fn reason_code(reasons: &[CancellationReason], i: usize) -> &str {
+    reasons.get(i).and_then(|r| r.code()).unwrap_or("None")
 }
 
 /// The reasons of a cancelled transaction, one per item in the order of the items.

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use idp_core::App;
 use idp_core::auth::{JwtKeys, JwtVerifier, TokenVerifier};
 use idp_core::company::CompanyConfig;
-use idp_core::endpoints::{create_profile, show_profile};
+use idp_core::endpoints::{create_profile, password_change, show_profile};
 use idp_core::password::{HashParams, Passwords};
 use idp_core::store::{Store, Tables, dynamodb_client};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, encode, get_current_timestamp};
@@ -204,6 +204,20 @@ where
         &body.to_string(),
     );
     parts(handler(Arc::clone(app), req).await)
+}
+
+/// `PATCH …/profiles/password` of `company` (request or confirm, as `body` says).
+pub async fn change_password(app: &Arc<App>, company: &str, body: &Value) -> (u16, Value) {
+    call(
+        app,
+        password_change::handle,
+        "PATCH",
+        &format!("/v1/companies/{company}/profiles/password"),
+        &[("company_id", company)],
+        company,
+        body,
+    )
+    .await
 }
 
 /// The item of one profile, as stored.
