@@ -13,6 +13,7 @@ pub mod mail;
 pub mod password;
 pub mod profile;
 pub mod request;
+pub mod sdk;
 pub mod store;
 pub mod telemetry;
 pub mod tls;

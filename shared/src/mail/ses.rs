@@ -1,4 +1,3 @@
-use aws_config::BehaviorVersion;
 use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message as SesMessage};
 
@@ -16,10 +15,7 @@ impl SesMailer {
     }
 
     pub async fn from_env() -> Self {
-        let config = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(crate::tls::sdk_https_client())
-            .load()
-            .await;
+        let config = crate::sdk::config_loader().load().await;
         Self::new(Client::new(&config))
     }
 
@@ -59,6 +55,7 @@ impl SesMailer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_config::BehaviorVersion;
     use serde_json::{Value, json};
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};

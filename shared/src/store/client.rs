@@ -1,8 +1,8 @@
 use std::time::Duration;
 
+use aws_config::ConfigLoader;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, ConfigLoader};
 use aws_sdk_dynamodb::Client;
 
 use super::attributes::s;
@@ -40,9 +40,7 @@ fn required_env(name: &str) -> Result<String, String> {
 /// The endpoint follows the SDK's own settings: `AWS_ENDPOINT_URL_DYNAMODB` points it at
 /// DynamoDB Local.
 pub async fn dynamodb_client() -> Client {
-    let loader =
-        aws_config::defaults(BehaviorVersion::latest()).http_client(crate::tls::sdk_https_client());
-    Client::new(&with_bounds(loader).load().await)
+    Client::new(&with_bounds(crate::sdk::config_loader()).load().await)
 }
 
 /// The timeouts and retries every DynamoDB client of the functions has: 1 s to connect, 2 s
