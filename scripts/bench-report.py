@@ -72,7 +72,7 @@ def bar_chart(path, title, unit, categories, series, target=None):
         f.write("\n".join(out) + "\n")
 
 
-def machine():
+def machine(commit=None):
     cpu = "unknown CPU"
     try:
         for line in open("/proc/cpuinfo", encoding="utf-8"):
@@ -82,12 +82,13 @@ def machine():
     except OSError:
         pass
     rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True).stdout.strip()
-    return (f"{os.cpu_count()} cores ({cpu}), {platform.machine()}, {rustc}, commit {commit}"
-            + (" with uncommitted changes" if dirty else ""))
+    if commit is None:  # a run from before bench.sh recorded its commit: the tree as it is now
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True).stdout.strip()
+        commit += " with uncommitted changes" if dirty else ""
+    return f"{os.cpu_count()} cores ({cpu}), {platform.machine()}, {rustc}, commit {commit}"
 
 
 def main():
@@ -105,7 +106,7 @@ def main():
     add("# Benchmarks")
     add("")
     add(f"Written by `make bench` (`scripts/bench.sh`) on {meta['finished']}, in {meta['seconds'] // 60} min "
-        f"{meta['seconds'] % 60} s, on {machine()}. Do not edit by hand: run `make bench` again.")
+        f"{meta['seconds'] % 60} s, on {machine(meta.get('commit'))}. Do not edit by hand: run `make bench` again.")
     add("")
     add("The machine is small and shared, so every figure is a median of repeated samples, and "
         "the comparisons that matter are ratios measured side by side in the same run (each "

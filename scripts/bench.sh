@@ -17,6 +17,9 @@ cd "$ROOT"
 OUT="$LOCAL/bench"
 DDB_PORT=${BENCH_RT_DDB_PORT:-8660}
 started=$(date +%s)
+# The tree the figures are of, taken before anything runs (the report may be rewritten later).
+commit=$(git rev-parse --short HEAD)
+[[ -z $(git status --porcelain --untracked-files=no) ]] || commit+=" with uncommitted changes"
 
 trap stop_all EXIT
 trap 'stop_all; exit 130' INT TERM
@@ -56,11 +59,11 @@ bash scripts/bench-throughput.sh "${BENCH_THROUGHPUT_SECONDS:-20}" "${BENCH_THRO
 log "6/6 release binary sizes (arm64)"
 bash scripts/bench-sizes.sh
 
-python3 - "$OUT/meta.json" "$started" <<'PY'
+python3 - "$OUT/meta.json" "$started" "$commit" <<'PY'
 import datetime, json, sys, time
 started = int(sys.argv[2])
 json.dump({"finished": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-           "seconds": int(time.time()) - started}, open(sys.argv[1], "w"))
+           "seconds": int(time.time()) - started, "commit": sys.argv[3]}, open(sys.argv[1], "w"))
 PY
 python3 scripts/bench-report.py "$OUT" docs
 log "done: docs/benchmarks.md"
