@@ -13,7 +13,7 @@ CONNECTIONS=${2:-2}
 DDB_PORT=${BENCH_DDB_PORT:-8650}
 API_PORT=${BENCH_API_PORT:-9650}
 OUT="$LOCAL/bench"
-command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }
+ensure_wrk
 
 trap stop_all EXIT
 trap 'stop_all; exit 130' INT TERM

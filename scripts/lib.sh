@@ -29,6 +29,11 @@ wait_for_port() { # port seconds what
   return 1
 }
 
+# ensure_wrk: the HTTP load generator the load test and the throughput bench drive.
+ensure_wrk() {
+  command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }
+}
+
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # The signing key pair of this checkout: `make token` signs with the private key and the

@@ -10,7 +10,7 @@ SECONDS_EACH=${1:-20}
 CONNECTIONS=${2:-8}
 DDB_PORT=${LOAD_DDB_PORT:-8500}
 API_PORT=${LOAD_API_PORT:-9500}
-command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }
+ensure_wrk
 
 trap stop_all EXIT
 trap 'stop_all; exit 130' INT TERM

@@ -74,7 +74,7 @@ use idp_core::envelope::Resource;
 use idp_core::mail::{Mailer, SesMailer};
 use idp_core::password::{HashParams, Password, Passwords, Verification, check_policy};
 use idp_core::store::{Store, Tables, keys};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, encode, get_current_timestamp};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode, get_current_timestamp};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{Value, json};
 use tokio::runtime::Runtime;
@@ -341,10 +341,7 @@ async fn sdk_configs(wire: &Arc<Wire>) -> (aws_sdk_dynamodb::Client, aws_sdk_ses
 
 fn jwt_verifier() -> TokenVerifier {
     TokenVerifier::Jwt(Box::new(JwtVerifier::new(
-        JwtKeys::Static(
-            DecodingKey::from_secret(SECRET.as_bytes()),
-            Algorithm::HS256,
-        ),
+        JwtKeys::hs256(SECRET.as_bytes()),
         None,
         None,
     )))
@@ -961,22 +958,41 @@ where
 // ---------------------------------------------------------------------------------------------
 // Benches.
 
+/// Sampling budget of a bench group: mode, samples, warm-up and measurement time.
+fn budget(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    mode: SamplingMode,
+    samples: usize,
+    warm_up: Duration,
+    measurement: Duration,
+) {
+    group
+        .sampling_mode(mode)
+        .sample_size(samples)
+        .warm_up_time(warm_up)
+        .measurement_time(measurement);
+}
+
 /// Fast benches: enough samples for a stable median within a short run.
 fn quick(group: &mut BenchmarkGroup<'_, WallTime>) {
-    group
-        .sampling_mode(SamplingMode::Auto)
-        .sample_size(30)
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_millis(1500));
+    budget(
+        group,
+        SamplingMode::Auto,
+        30,
+        Duration::from_millis(300),
+        Duration::from_millis(1500),
+    );
 }
 
 /// Benches of about a password hash per iteration (tens of milliseconds).
 fn slow(group: &mut BenchmarkGroup<'_, WallTime>) {
-    group
-        .sampling_mode(SamplingMode::Flat)
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(3));
+    budget(
+        group,
+        SamplingMode::Flat,
+        10,
+        Duration::from_millis(500),
+        Duration::from_secs(3),
+    );
 }
 
 /// CPU-clocked benches of endpoints that hash: criterion plans iterations from the time it is
@@ -984,11 +1000,13 @@ fn slow(group: &mut BenchmarkGroup<'_, WallTime>) {
 /// thread (tens of milliseconds). These budgets, in CPU time, keep the wall time to seconds;
 /// criterion's "Unable to complete 10 samples in 100.0ms" for these is expected and harmless.
 fn slow_cpu(group: &mut BenchmarkGroup<'_, WallTime>) {
-    group
-        .sampling_mode(SamplingMode::Flat)
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(5))
-        .measurement_time(Duration::from_millis(100));
+    budget(
+        group,
+        SamplingMode::Flat,
+        10,
+        Duration::from_millis(5),
+        Duration::from_millis(100),
+    );
 }
 
 fn bench_handlers(c: &mut Criterion, fixture: &Fixture, clocks: &[Clock]) {

@@ -17,6 +17,13 @@ pub enum JwtKeys {
     Jwks(JwksSource),
 }
 
+impl JwtKeys {
+    /// A shared HMAC secret, verified with HS256 only.
+    pub fn hs256(secret: &[u8]) -> Self {
+        Self::Static(DecodingKey::from_secret(secret), Algorithm::HS256)
+    }
+}
+
 impl std::fmt::Debug for JwtKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -94,10 +101,7 @@ impl JwtVerifier {
             if secret.len() < 32 {
                 return Err("JWT_HS256_SECRET must be at least 32 bytes".into());
             }
-            JwtKeys::Static(
-                DecodingKey::from_secret(secret.as_bytes()),
-                Algorithm::HS256,
-            )
+            JwtKeys::hs256(secret.as_bytes())
         } else {
             let pem = match (var("JWT_PUBLIC_KEY"), var("JWT_PUBLIC_KEY_FILE")) {
                 (Some(pem), _) => pem,
@@ -213,10 +217,7 @@ mod tests {
 
     fn hs256() -> JwtVerifier {
         JwtVerifier::new(
-            JwtKeys::Static(
-                DecodingKey::from_secret(SECRET.as_bytes()),
-                Algorithm::HS256,
-            ),
+            JwtKeys::hs256(SECRET.as_bytes()),
             Some("https://issuer.test"),
             None,
         )

@@ -13,7 +13,7 @@ use idp_core::company::CompanyConfig;
 use idp_core::endpoints::{create_profile, password_change, show_profile};
 use idp_core::password::{HashParams, Passwords};
 use idp_core::store::{Store, Tables, dynamodb_client};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, encode, get_current_timestamp};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode, get_current_timestamp};
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{Value, json};
 
@@ -25,10 +25,7 @@ pub fn tables() -> Tables {
 
 pub fn jwt_verifier() -> TokenVerifier {
     TokenVerifier::Jwt(Box::new(JwtVerifier::new(
-        JwtKeys::Static(
-            DecodingKey::from_secret(SECRET.as_bytes()),
-            Algorithm::HS256,
-        ),
+        JwtKeys::hs256(SECRET.as_bytes()),
         None,
         None,
     )))
