@@ -54,7 +54,7 @@ log "4/6 cold starts"
 bash scripts/bench-cold-start.sh "${BENCH_COLD_ROUNDS:-15}"
 
 log "5/6 login throughput"
-bash scripts/bench-throughput.sh "${BENCH_THROUGHPUT_SECONDS:-20}" "${BENCH_THROUGHPUT_CONNECTIONS:-2}"
+bash scripts/bench-throughput.sh "${BENCH_THROUGHPUT_SECONDS:-20}" "${BENCH_THROUGHPUT_CONNECTIONS:-4}"
 
 log "6/6 release binary sizes (arm64)"
 bash scripts/bench-sizes.sh

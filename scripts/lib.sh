@@ -106,7 +106,8 @@ build_functions() {
 
 # seed_login_profile BASE TOKEN TAG: through the API at BASE (…/profiles), a profile with the
 # e-mail login@TAG.test and a password, logged in once; exports LOGIN_BODY, the body that logs
-# it in (for scripts/load/login.lua). The calls also start the functions they reach.
+# it in (for scripts/load/login.lua), and LOGIN_PROFILE_ID, its uuid. The calls also start the
+# functions they reach.
 seed_login_profile() {
   local base=$1 token=$2 tag=$3 uuid
   local auth=(-H "Authorization: Bearer $token" -H "Content-Type: application/json")
@@ -116,6 +117,7 @@ seed_login_profile() {
     python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["uuid"])')
   curl -sf "${auth[@]}" -X PATCH "$base/$uuid" \
     -d '{"operation":"credentials","credentials":{"password":"lantern orbit meadow 7"}}' >/dev/null
+  export LOGIN_PROFILE_ID=$uuid
   export LOGIN_BODY="{\"credentials\":{\"email\":\"login@$tag.test\",\"origin\":\"test_idp\",\"password\":\"lantern orbit meadow 7\"}}"
   curl -sf "${auth[@]}" -X POST "$base/login" -d "$LOGIN_BODY" >/dev/null
 }
