@@ -21,3 +21,13 @@ pub mod tls;
 pub use app::{App, serve};
 pub use envelope::Resource;
 pub use error::ApiError;
+
+// mimalloc for every binary built on this crate (the functions, their tests, the benchmarks).
+// argon2 takes 19 MiB per hash: glibc maps and unmaps it every time (page faults, and the
+// kernel zeroing each page), where mimalloc keeps it, in transparent huge pages where the
+// kernel allows them, for the next hash. A request is also hundreds of small allocations, in
+// our code and in the SDK's. It costs about 0.5 ms more init, once per instance; the figures
+// are in docs/benchmarks-notes.md.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
