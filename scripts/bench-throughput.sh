@@ -74,8 +74,10 @@ log "measuring: $SECONDS_EACH s of logins at $CONNECTIONS connections"
 wrk_login "$SECONDS_EACH" >"$OUT/throughput-wrk.txt"
 ended=$(date +%s.%N)
 after=$(cpu_snapshot)
+# Peak resident memory of each login process (what a Lambda memory size must hold).
+login_hwm_kib=$(for pid in $(pgrep -x login); do awk '/^VmHWM/ {print $2}' "/proc/$pid/status"; done | sort -n | tail -n 1)
 
-BEFORE="$before" AFTER="$after" WALL=$(python3 -c "print($ended - $started)") \
+HWM_KIB="${login_hwm_kib:-0}" BEFORE="$before" AFTER="$after" WALL=$(python3 -c "print($ended - $started)") \
   python3 - "$OUT/throughput.json" "$SECONDS_EACH" "$CONNECTIONS" "$OUT/throughput-wrk.txt" <<'PY'
 import json, os, re, sys
 out, seconds, connections = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -128,10 +130,12 @@ report = {
     "p99_ms": latency(99),
     "wall_seconds": round(wall, 2),
     "cpu_seconds": cpu,
+    "login_peak_rss_mib": round(int(os.environ["HWM_KIB"]) / 1024, 1),
     "everything_else_cpu_seconds": {n: round(s, 2) for n, s in sorted(others.items(), key=lambda kv: -kv[1])[:8]},
     "notes": (f"p50 {latency(50):.1f} ms, p99 {latency(99):.1f} ms, {requests} logins, {errors} errors. "
               f"Where the {cores} cores went during the run ({wall:.1f} s × {cores} cores = "
-              f"{wall * cores:.1f} CPU-seconds): {share}; the remainder idle."),
+              f"{wall * cores:.1f} CPU-seconds): {share}; the remainder idle. Peak resident memory of "
+              f"a login process: {int(os.environ['HWM_KIB']) / 1024:.0f} MiB."),
 }
 json.dump(report, open(out, "w"), indent=1)
 print(f"logins: {rate:.1f}/s (p50 {latency(50):.1f} ms, p99 {latency(99):.1f} ms, errors {errors}); CPU: {share}")
