@@ -37,6 +37,28 @@ export IDP_BENCH_TOKEN
 # warm-up off (DYNAMODB_WARM_UP=false), which is the init to compare with hello-world's.
 cp "$LOCAL/bench.env" "$LOCAL/bench-no-warm-up.env"
 echo "DYNAMODB_WARM_UP=false" >>"$LOCAL/bench-no-warm-up.env"
+# The allocator settings template.yaml gives one function alone (MIMALLOC_*), so that each
+# binary starts as deployed; the rest comes from the env file (mail stays in files here, not
+# SES). The tools venv has PyYAML (cfn-lint needs it).
+function_env=()
+while IFS= read -r line; do function_env+=(--function-env "$line"); done < <("$LOCAL/venv/bin/python3" - template.yaml <<'PY'
+import sys, yaml
+class Loader(yaml.SafeLoader):
+    pass
+# CloudFormation's short tags (!Ref, !GetAtt, ...): their values are not literals; skip them.
+Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+template = yaml.load(open(sys.argv[1], encoding="utf-8"), Loader=Loader)
+for resource in template["Resources"].values():
+    if resource.get("Type") != "AWS::Serverless::Function":
+        continue
+    binary = resource.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
+    variables = resource.get("Properties", {}).get("Environment", {}).get("Variables", {})
+    for key, value in variables.items():
+        if binary and isinstance(value, str) and key.startswith("MIMALLOC_"):
+            print(f"{binary}:{key}={value}")
+PY
+)
+log "per-function environment from template.yaml: ${function_env[*]:-none}"
 status=0
 for mode in warm-up no-warm-up; do
   env_file="$LOCAL/bench.env" json="$OUT/cold-start.json"
@@ -44,7 +66,7 @@ for mode in warm-up no-warm-up; do
   log "$ROUNDS rounds of hello-world + each function ($mode)"
   rm -f "$json"
   target/release/cold-start --bin-dir target/release --env-file "$env_file" \
-    --company=-1 --rounds "$ROUNDS" --json "$json" || status=$?
+    --company=-1 --rounds "$ROUNDS" --json "$json" "${function_env[@]}" || status=$?
   [[ -s "$json" ]] && log "report: ${json#"$ROOT/"}"
 done
 exit $status

@@ -90,6 +90,30 @@ struct Cli {
     /// Write the JSON report to this file instead of stdout.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// More environment for one function, `FUNCTION:KEY=VALUE` (repeatable), over the env
+    /// file: what template.yaml sets for that function alone.
+    #[arg(long = "function-env", value_name = "FUNCTION:KEY=VALUE")]
+    function_env: Vec<String>,
+}
+
+/// `--function-env` values, by function.
+fn parse_function_env(
+    values: &[String],
+) -> Result<BTreeMap<String, BTreeMap<String, String>>, String> {
+    let mut by_function: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for value in values {
+        let (function, pair) = value
+            .split_once(':')
+            .ok_or_else(|| format!("--function-env `{value}`: expected FUNCTION:KEY=VALUE"))?;
+        if !FUNCTIONS.contains(&function) {
+            return Err(format!(
+                "--function-env `{value}`: unknown function `{function}`"
+            ));
+        }
+        let env = parse_env_file(pair).map_err(|e| format!("--function-env `{value}`: {e}"))?;
+        by_function.entry(function.into()).or_default().extend(env);
+    }
+    Ok(by_function)
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -128,6 +152,7 @@ async fn run(cli: Cli) -> Result<usize, BoxError> {
     let text = std::fs::read_to_string(&cli.env_file)
         .map_err(|e| format!("{}: {e}", cli.env_file.display()))?;
     let file_env = parse_env_file(&text).map_err(|e| format!("{}: {e}", cli.env_file.display()))?;
+    let function_env = parse_function_env(&cli.function_env)?;
     let region = file_env
         .get("AWS_REGION")
         .cloned()
@@ -137,6 +162,7 @@ async fn run(cli: Cli) -> Result<usize, BoxError> {
     let bench = Bench {
         bin_dir,
         file_env,
+        function_env,
         region,
         memory_size: cli.memory_size,
         timeout,
@@ -219,6 +245,7 @@ async fn run(cli: Cli) -> Result<usize, BoxError> {
 struct Bench {
     bin_dir: PathBuf,
     file_env: BTreeMap<String, String>,
+    function_env: BTreeMap<String, BTreeMap<String, String>>,
     region: String,
     memory_size: u32,
     timeout: Duration,
@@ -252,6 +279,9 @@ impl Bench {
     fn target(&self, name: &str) -> Target {
         let mut env = lambda_env(name, &self.region, self.memory_size, &self.bin_dir);
         env.extend(self.file_env.clone());
+        if let Some(own) = self.function_env.get(name) {
+            env.extend(own.clone());
+        }
         env.insert("AWS_LAMBDA_FUNCTION_NAME".into(), name.into());
         Target {
             path: self.bin_dir.join(name),
@@ -1344,6 +1374,22 @@ mod tests {
         assert_eq!(env["URL"], "http://127.0.0.1:8600");
         assert_eq!(env["E"], "");
         assert!(parse_env_file("no equals sign").is_err());
+    }
+
+    #[test]
+    fn reads_function_env_by_function() {
+        let env = parse_function_env(&[
+            "show-profile:MIMALLOC_ALLOW_THP=0".into(),
+            "show-profile:A=b=c".into(),
+            "login:X=1".into(),
+        ])
+        .unwrap();
+        assert_eq!(env["show-profile"]["MIMALLOC_ALLOW_THP"], "0");
+        assert_eq!(env["show-profile"]["A"], "b=c");
+        assert_eq!(env["login"]["X"], "1");
+        assert!(parse_function_env(&["nobody:A=1".into()]).is_err());
+        assert!(parse_function_env(&["show-profile".into()]).is_err());
+        assert!(parse_function_env(&["show-profile:novalue".into()]).is_err());
         assert!(parse_env_file("1A=x").is_err());
     }
 
@@ -1361,6 +1407,7 @@ mod tests {
         let bench = Bench {
             bin_dir: PathBuf::from("/bin"),
             file_env: BTreeMap::new(),
+            function_env: BTreeMap::new(),
             region: "us-east-1".into(),
             memory_size: 256,
             timeout: Duration::from_secs(1),
