@@ -1220,6 +1220,7 @@ fn build_report(
         "timeout_ms": bench.timeout.as_millis() as u64,
         "bin_dir": bench.bin_dir.display().to_string(),
         "env_file": cli.env_file.display().to_string(),
+        "function_env": bench.function_env,
         "company": bench.company,
         "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         "elapsed_s": round_to(elapsed.as_secs_f64(), 1),
