@@ -3,6 +3,7 @@ use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::RwLock;
 
@@ -124,10 +125,11 @@ impl JwtVerifier {
     }
 
     pub async fn verify(&self, token: &str) -> Result<Claims, AuthError> {
-        let header = decode_header(token).map_err(|_| AuthError::Invalid)?;
-        let claims: Value = match &self.keys {
-            JwtKeys::Static(key, _) => decode(token, key, &self.validation),
+        let claims = match &self.keys {
+            // `decode` reads the header itself and refuses any other algorithm.
+            JwtKeys::Static(key, _) => decode::<TokenClaims>(token, key, &self.validation),
             JwtKeys::Jwks(source) => {
+                let header = decode_header(token).map_err(|_| AuthError::Invalid)?;
                 let key = source.key_for(header.kid.as_deref(), header.alg).await?;
                 decode(token, &key, &self.validation)
             }
@@ -135,10 +137,23 @@ impl JwtVerifier {
         .map_err(|_| AuthError::Invalid)?
         .claims;
         Ok(Claims {
-            company_uid: company_uid_from(claims.get("company_uid")),
-            scopes: scopes_from(claims.get("scope").or_else(|| claims.get("scp"))),
+            company_uid: company_uid_from(claims.company_uid.as_ref()),
+            scopes: scopes_from(claims.scope.as_ref().or(claims.scp.as_ref())),
         })
     }
+}
+
+/// The claims this service reads. The token's other claims are skipped, not copied into a map
+/// on every request (jsonwebtoken validates `exp`, `nbf`, `iss` and `aud` on its own); a
+/// `null` claim counts as absent.
+#[derive(Debug, Deserialize)]
+struct TokenClaims {
+    #[serde(default)]
+    company_uid: Option<Value>,
+    #[serde(default)]
+    scope: Option<Value>,
+    #[serde(default)]
+    scp: Option<Value>,
 }
 
 fn pem_key(pem: &str, alg: Algorithm) -> Result<DecodingKey, String> {
