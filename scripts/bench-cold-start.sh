@@ -37,8 +37,8 @@ export IDP_BENCH_TOKEN
 # warm-up off (DYNAMODB_WARM_UP=false), which is the init to compare with hello-world's.
 cp "$LOCAL/bench.env" "$LOCAL/bench-no-warm-up.env"
 echo "DYNAMODB_WARM_UP=false" >>"$LOCAL/bench-no-warm-up.env"
-# The allocator settings template.yaml gives one function alone (MIMALLOC_*), so that each
-# binary starts as deployed; the rest comes from the env file (mail stays in files here, not
+# What template.yaml sets for one function alone (its literal values), so that each binary
+# starts as deployed; the env file's values win over them (mail stays in files here, not
 # SES). The tools venv has PyYAML (cfn-lint needs it).
 function_env=()
 while IFS= read -r line; do function_env+=(--function-env "$line"); done < <("$LOCAL/venv/bin/python3" - template.yaml <<'PY'
@@ -54,7 +54,7 @@ for resource in template["Resources"].values():
     binary = resource.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
     variables = resource.get("Properties", {}).get("Environment", {}).get("Variables", {})
     for key, value in variables.items():
-        if binary and isinstance(value, str) and key.startswith("MIMALLOC_"):
+        if binary and isinstance(value, str):
             print(f"{binary}:{key}={value}")
 PY
 )

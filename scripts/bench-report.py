@@ -142,7 +142,7 @@ def main():
         f"do not check a password ({verdict(worst_ours < 50)}), {min(hashing_ours):.0f}–"
         f"{max(hashing_ours):.0f} µs on the three that do (zxcvbn and the cache refill after the hash); "
         f"with the SDK, worst {worst_handler:.1f} µs | "
-        f"{verdict(max(r['ours_us'] for r in handler_rows) < 50)} |")
+        f"{verdict(max(worst_ours, *hashing_ours) < 50)} |")
     add(f"| login throughput vs pure hash rate, same cores | ≥ 80 % | {login_rate:.1f}/s vs "
         f"{rate:.1f}/s = {100 * login_rate / rate:.0f} % | {verdict(login_rate >= 0.8 * rate)} |")
     add(f"| release binary per function (arm64) | ≤ 8 MB | largest {biggest / 1e6:.2f} MB | "

@@ -1041,55 +1041,46 @@ where
 // Benches.
 
 /// Sampling budget of a bench group: mode, samples, warm-up and measurement time.
-fn budget(
-    group: &mut BenchmarkGroup<'_, WallTime>,
-    mode: SamplingMode,
-    samples: usize,
-    warm_up: Duration,
-    measurement: Duration,
-) {
-    group
-        .sampling_mode(mode)
-        .sample_size(samples)
-        .warm_up_time(warm_up)
-        .measurement_time(measurement);
+#[derive(Debug, Clone, Copy)]
+struct Budget(SamplingMode, usize, Duration, Duration);
+
+impl Budget {
+    fn apply(self, group: &mut BenchmarkGroup<'_, WallTime>) {
+        let Self(mode, samples, warm_up, measurement) = self;
+        group
+            .sampling_mode(mode)
+            .sample_size(samples)
+            .warm_up_time(warm_up)
+            .measurement_time(measurement);
+    }
 }
 
 /// Fast benches: enough samples for a stable median within a short run.
-fn quick(group: &mut BenchmarkGroup<'_, WallTime>) {
-    budget(
-        group,
-        SamplingMode::Auto,
-        30,
-        Duration::from_millis(300),
-        Duration::from_millis(1500),
-    );
-}
+const QUICK: Budget = Budget(
+    SamplingMode::Auto,
+    30,
+    Duration::from_millis(300),
+    Duration::from_millis(1500),
+);
 
 /// Benches of about a password hash per iteration (tens of milliseconds).
-fn slow(group: &mut BenchmarkGroup<'_, WallTime>) {
-    budget(
-        group,
-        SamplingMode::Flat,
-        10,
-        Duration::from_millis(500),
-        Duration::from_secs(3),
-    );
-}
+const SLOW: Budget = Budget(
+    SamplingMode::Flat,
+    10,
+    Duration::from_millis(500),
+    Duration::from_secs(3),
+);
 
 /// CPU-clocked benches of endpoints that hash: criterion plans iterations from the time it is
 /// given (CPU, tens of microseconds) while each iteration also waits for the hash on another
 /// thread (tens of milliseconds). These budgets, in CPU time, keep the wall time to seconds;
 /// criterion's "Unable to complete 10 samples in 100.0ms" for these is expected and harmless.
-fn slow_cpu(group: &mut BenchmarkGroup<'_, WallTime>) {
-    budget(
-        group,
-        SamplingMode::Flat,
-        10,
-        Duration::from_millis(5),
-        Duration::from_millis(100),
-    );
-}
+const SLOW_CPU: Budget = Budget(
+    SamplingMode::Flat,
+    10,
+    Duration::from_millis(5),
+    Duration::from_millis(100),
+);
 
 fn bench_handlers(c: &mut Criterion, fixture: &Fixture, clocks: &[Clock]) {
     for &clock in clocks {
@@ -1097,9 +1088,9 @@ fn bench_handlers(c: &mut Criterion, fixture: &Fixture, clocks: &[Clock]) {
         for endpoint in &fixture.endpoints {
             fixture.arrange(endpoint);
             match (endpoint.hashes, clock) {
-                (false, _) => quick(&mut group),
-                (true, Clock::Wall) => slow(&mut group),
-                (true, Clock::ThreadCpu | Clock::ThreadCpuWithoutSdk) => slow_cpu(&mut group),
+                (false, _) => QUICK.apply(&mut group),
+                (true, Clock::Wall) => SLOW.apply(&mut group),
+                (true, Clock::ThreadCpu | Clock::ThreadCpuWithoutSdk) => SLOW_CPU.apply(&mut group),
             }
             group.bench_function(endpoint.id, |b| {
                 b.iter_custom(|iters| time_endpoint(fixture, endpoint, clock, iters));
@@ -1114,7 +1105,7 @@ fn bench_handlers(c: &mut Criterion, fixture: &Fixture, clocks: &[Clock]) {
                 .find(|e| e.id == "show_profile")
                 .unwrap();
             fixture.arrange(show);
-            slow_cpu(&mut group);
+            SLOW_CPU.apply(&mut group);
             group.bench_function("show_profile_after_hash", |b| {
                 b.iter_custom(|iters| time_after_hash(fixture, show, iters));
             });
@@ -1135,7 +1126,7 @@ fn bench_hash(c: &mut Criterion, fixture: &Fixture) {
         Ok(Verification::Match { rehash: None })
     );
     let mut group = c.benchmark_group("component");
-    slow(&mut group);
+    SLOW.apply(&mut group);
     group.bench_function("argon2id_hash_cheapest", |b| {
         b.iter_custom(|iters| time_async(rt, Clock::Wall, iters, || passwords.hash(&password)));
     });
@@ -1241,7 +1232,7 @@ fn bench_components(c: &mut Criterion, fixture: &Fixture, clocks: &[Clock]) {
 
     for &clock in clocks {
         let mut group = c.benchmark_group(clock.group("component"));
-        quick(&mut group);
+        QUICK.apply(&mut group);
         let mut bench = |id: &str, f: &mut dyn FnMut(u64) -> Duration| {
             group.bench_function(id, |b| b.iter_custom(&mut *f));
         };
@@ -1318,7 +1309,7 @@ fn bench_without_logs(c: &mut Criterion, fixture: &Fixture, clocks: &[Clock]) {
     tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), || {
         for &clock in clocks {
             let mut group = c.benchmark_group(clock.group("component"));
-            quick(&mut group);
+            QUICK.apply(&mut group);
             group.bench_function("sdk_get_item_no_log_subscriber", |b| {
                 b.iter_custom(|iters| time_async(rt, clock, iters, get_item));
             });

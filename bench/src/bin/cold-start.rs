@@ -90,8 +90,8 @@ struct Cli {
     /// Write the JSON report to this file instead of stdout.
     #[arg(long)]
     json: Option<PathBuf>,
-    /// More environment for one function, `FUNCTION:KEY=VALUE` (repeatable), over the env
-    /// file: what template.yaml sets for that function alone.
+    /// More environment for one function, `FUNCTION:KEY=VALUE` (repeatable): what
+    /// template.yaml sets for that function alone. The env file wins where both set a key.
     #[arg(long = "function-env", value_name = "FUNCTION:KEY=VALUE")]
     function_env: Vec<String>,
 }
@@ -152,7 +152,12 @@ async fn run(cli: Cli) -> Result<usize, BoxError> {
     let text = std::fs::read_to_string(&cli.env_file)
         .map_err(|e| format!("{}: {e}", cli.env_file.display()))?;
     let file_env = parse_env_file(&text).map_err(|e| format!("{}: {e}", cli.env_file.display()))?;
-    let function_env = parse_function_env(&cli.function_env)?;
+    let mut function_env = parse_function_env(&cli.function_env)?;
+    // The env file wins: keep only what it leaves to the template, which is what the report names.
+    for env in function_env.values_mut() {
+        env.retain(|key, _| !file_env.contains_key(key));
+    }
+    function_env.retain(|_, env| !env.is_empty());
     let region = file_env
         .get("AWS_REGION")
         .cloned()
@@ -279,9 +284,7 @@ impl Bench {
     fn target(&self, name: &str) -> Target {
         let mut env = lambda_env(name, &self.region, self.memory_size, &self.bin_dir);
         env.extend(self.file_env.clone());
-        if let Some(own) = self.function_env.get(name) {
-            env.extend(own.clone());
-        }
+        env.extend(self.function_env.get(name).cloned().unwrap_or_default());
         env.insert("AWS_LAMBDA_FUNCTION_NAME".into(), name.into());
         Target {
             path: self.bin_dir.join(name),
