@@ -74,7 +74,7 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, measurement::WallTime};
 use idp_core::App;
-use idp_core::auth::{Introspection, JwtKeys, JwtVerifier, TokenVerifier};
+use idp_core::auth::{ClaimRules, Introspection, JwtKeys, JwtVerifier, TokenVerifier};
 use idp_core::company::CompanyConfig;
 use idp_core::domain::{CompanyId, ProfileId};
 use idp_core::endpoints::{
@@ -360,8 +360,7 @@ async fn sdk_configs(wire: &Arc<Wire>) -> (aws_sdk_dynamodb::Client, aws_sdk_ses
 fn jwt_verifier() -> TokenVerifier {
     TokenVerifier::Jwt(Box::new(JwtVerifier::new(
         JwtKeys::hs256(SECRET.as_bytes()),
-        None,
-        None,
+        ClaimRules::default(),
     )))
 }
 

@@ -6,7 +6,7 @@ mod introspection;
 mod jwt;
 
 pub use introspection::Introspection;
-pub use jwt::{JwtKeys, JwtVerifier};
+pub use jwt::{ClaimRules, JwksSource, JwksTiming, JwtKeys, JwtVerifier, SigningAlg};
 
 use lambda_http::http::HeaderMap;
 use lambda_http::http::header::AUTHORIZATION;

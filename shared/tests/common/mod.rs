@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use idp_core::App;
-use idp_core::auth::{JwtKeys, JwtVerifier, TokenVerifier};
+use idp_core::auth::{ClaimRules, JwtKeys, JwtVerifier, TokenVerifier};
 use idp_core::company::CompanyConfig;
 use idp_core::endpoints::{create_profile, password_change, show_profile};
 use idp_core::password::{HashParams, Passwords};
@@ -26,8 +26,7 @@ pub fn tables() -> Tables {
 pub fn jwt_verifier() -> TokenVerifier {
     TokenVerifier::Jwt(Box::new(JwtVerifier::new(
         JwtKeys::hs256(SECRET.as_bytes()),
-        None,
-        None,
+        ClaimRules::default(),
     )))
 }
 
