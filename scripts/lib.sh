@@ -122,6 +122,36 @@ seed_login_profile() {
   curl -sf "${auth[@]}" -X POST "$base/login" -d "$LOGIN_BODY" >/dev/null
 }
 
+# start_issuer PORT: the JWT tests' OAuth/OIDC issuer (tests/issuer/issuer.mjs) on PORT, its
+# control API on PORT+1, a twin issuer on PORT+2 and a rogue one on PORT+3.
+start_issuer() {
+  local port=$1 offset
+  for offset in 0 1 2 3; do
+    port_free $((port + offset)) || { log "port $((port + offset)) is in use; stop whatever holds it"; return 1; }
+  done
+  cp "$ROOT/tests/issuer/issuer.mjs" "$LOCAL/issuer/issuer.mjs"
+  log "starting the test issuer on http://127.0.0.1:$port"
+  (cd "$LOCAL/issuer" && exec setsid node issuer.mjs "$port" >"$LOCAL/issuer-$port.log" 2>&1) &
+  PIDS+=($!)
+  wait_for_port $((port + 1)) 30 "the test issuer"
+}
+
+# write_jwks_env FILE BASE_ENV ISSUER_PORT: BASE_ENV with JWT verification through the test
+# issuer's JWKS instead of the local key (the settings tests/tests/jwt_issuer.rs expects).
+write_jwks_env() {
+  local file=$1 base=$2 port=$3
+  grep -v '^JWT_' "$base" >"$file"
+  cat >>"$file" <<ENV
+JWT_JWKS_URL=http://127.0.0.1:$port/jwks
+JWT_ISSUER=http://127.0.0.1:$port
+JWT_AUDIENCE=https://idp.test/api
+JWT_COMPANY_CLAIM=https://idp.test/company_uid
+JWT_TYPE=at+jwt
+JWT_JWKS_MAX_AGE_SECS=4
+JWT_JWKS_MIN_REFRESH_SECS=1
+ENV
+}
+
 # start_functions PORT ENV_FILE LOG: every function through `cargo lambda watch`.
 # WATCH_ARGS (optional): more arguments for it, e.g. `--release`.
 start_functions() {

@@ -9,6 +9,8 @@ cd "$ROOT"
 
 DDB_PORT=${TEST_DDB_PORT:-8100}
 API_PORT=${TEST_API_PORT:-9100}
+JWKS_API_PORT=${TEST_JWKS_API_PORT:-9110}
+ISSUER_PORT=${TEST_ISSUER_PORT:-9300}
 
 trap stop_all EXIT
 trap 'stop_all; exit 130' INT TERM
@@ -32,6 +34,13 @@ target/debug/idp-admin create-tables --template template.yaml
 target/debug/idp-admin load config/companies/demo.yaml
 
 start_functions "$API_PORT" "$LOCAL/test.env" "$LOCAL/functions-test.log"
+# The same functions verifying a real issuer's access tokens through its JWKS.
+start_issuer "$ISSUER_PORT"
+write_jwks_env "$LOCAL/jwks-test.env" "$LOCAL/test.env" "$ISSUER_PORT"
+start_functions "$JWKS_API_PORT" "$LOCAL/jwks-test.env" "$LOCAL/functions-jwks-test.log"
+export IDP_JWKS_BASE_URL="http://127.0.0.1:$JWKS_API_PORT"
+export IDP_JWKS_FUNCTIONS_LOG="$LOCAL/functions-jwks-test.log"
+export IDP_ISSUER_PORT="$ISSUER_PORT"
 export IDP_BASE_URL="http://127.0.0.1:$API_PORT"
 export IDP_FUNCTIONS_LOG="$LOCAL/functions-test.log"
 export IDP_MAIL_DIR="$LOCAL/mail-test"

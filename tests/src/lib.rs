@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 pub const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
-fn env(name: &str) -> String {
+pub fn env(name: &str) -> String {
     std::env::var(name)
         .unwrap_or_else(|_| panic!("{name} is unset: run the tests with `make test`"))
 }
@@ -123,12 +123,17 @@ impl Default for Api {
 
 impl Api {
     pub fn new() -> Self {
+        Self::at(base_url())
+    }
+
+    /// A client for the functions served at `base` (e.g. the JWKS-verifying server).
+    pub fn at(base: String) -> Self {
         Self {
             http: idp_core::tls::reqwest_builder()
                 .timeout(std::time::Duration::from_secs(120))
                 .build()
                 .unwrap(),
-            base: base_url(),
+            base,
         }
     }
 

@@ -54,9 +54,15 @@ async fn main() -> ExitCode {
         }
     }
     let items = haystacks.len();
-    let logs = std::fs::read_to_string(std::env::var("IDP_FUNCTIONS_LOG").unwrap()).unwrap();
-    let log_lines = logs.lines().count();
-    haystacks.push(("the functions' log".to_owned(), logs));
+    // The functions served with the local key, and those verifying a real issuer's JWKS.
+    let mut log_lines = 0;
+    for name in ["IDP_FUNCTIONS_LOG", "IDP_JWKS_FUNCTIONS_LOG"] {
+        let path =
+            std::env::var(name).unwrap_or_else(|_| panic!("{name} is unset: run `make test`"));
+        let logs = std::fs::read_to_string(&path).unwrap();
+        log_lines += logs.lines().count();
+        haystacks.push((format!("the functions' log {path}"), logs));
+    }
 
     let mut leaks = 0;
     for secret in &secrets {
