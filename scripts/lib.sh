@@ -147,7 +147,7 @@ JWT_ISSUER=http://127.0.0.1:$port
 JWT_AUDIENCE=https://idp.test/api
 JWT_COMPANY_CLAIM=https://idp.test/company_uid
 JWT_TYPE=at+jwt
-JWT_JWKS_MAX_AGE_SECS=4
+JWT_JWKS_MAX_AGE_SECS=6
 JWT_JWKS_MIN_REFRESH_SECS=1
 ENV
 }

@@ -206,7 +206,7 @@ mod tests {
     }
 
     async fn source(server: &MockServer) -> JwksSource {
-        let http = reqwest::Client::builder().build().unwrap();
+        let http = crate::tls::reqwest_builder().build().unwrap();
         JwksSource::new(format!("{}/jwks", server.uri()), http, quick())
     }
 
@@ -316,7 +316,7 @@ mod tests {
 
     #[tokio::test]
     async fn never_fetched_and_unreachable_is_503() {
-        let http = reqwest::Client::builder().build().unwrap();
+        let http = crate::tls::reqwest_builder().build().unwrap();
         let jwks = JwksSource::new("http://127.0.0.1:9/jwks".into(), http, quick());
         assert!(matches!(
             jwks.key_for(Some("a"), SigningAlg::Ed25519).await,

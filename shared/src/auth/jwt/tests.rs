@@ -222,7 +222,7 @@ async fn jwks_verifier(set: Value) -> (MockServer, JwtVerifier) {
         .await;
     let source = JwksSource::new(
         format!("{}/jwks", server.uri()),
-        reqwest::Client::builder().build().unwrap(),
+        crate::tls::reqwest_builder().build().unwrap(),
         JwksTiming::default(),
     );
     (server, JwtVerifier::new(JwtKeys::Jwks(source), rules()))
