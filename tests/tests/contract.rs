@@ -84,14 +84,55 @@ fn spec_routes() -> Vec<Route> {
         });
     }
     routes.sort();
+    // §5.4 and §5.11 share one route (told apart by `operation`).
+    routes.dedup();
     routes
 }
+
+/// Routes of the contract that the open issues are building, each with its issue. Empty once
+/// the contract is complete; a route leaves this list in the change that deploys it.
+const BEING_BUILT: &[(&str, &str, u32)] = &[
+    ("POST", "/v1/companies/{company_id}/profiles/query", 15),
+    ("GET", "/v1/companies/{company_id}", 14),
+    (
+        "GET",
+        "/v1/companies/{company_id}/register_types/{register_name}/information_provider/{provider_name}",
+        14,
+    ),
+    ("GET", "/v1/companies/{company_id}/register_types", 14),
+    ("DELETE", "/v1/companies/{company_id}/profiles/{uuid}", 16),
+];
 
 #[test]
 fn every_route_of_the_contract_has_a_function_and_every_function_a_route() {
     let spec = spec_routes();
-    assert_eq!(spec.len(), 6, "§5.1-§5.6: {spec:?}");
-    assert_eq!(template_routes(), spec);
+    assert_eq!(
+        spec.len(),
+        11,
+        "§5.1-§5.12, §5.4 and §5.11 on one route: {spec:?}"
+    );
+    let deployed = template_routes();
+    for route in &deployed {
+        assert!(
+            spec.contains(route),
+            "{route:?} is deployed but not in the contract"
+        );
+    }
+    let mut missing: Vec<(String, String)> = spec
+        .iter()
+        .filter(|route| !deployed.contains(route))
+        .map(|route| (route.method.clone(), route.path.clone()))
+        .collect();
+    let mut planned: Vec<(String, String)> = BEING_BUILT
+        .iter()
+        .map(|(method, path, _)| ((*method).to_owned(), (*path).to_owned()))
+        .collect();
+    planned.sort();
+    missing.sort();
+    assert_eq!(
+        missing, planned,
+        "the contract's routes without a function must be exactly those BEING_BUILT"
+    );
 }
 
 #[test]
