@@ -26,7 +26,8 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 log "building"
-cargo build --workspace --all-targets --quiet
+# Binaries and test targets only: the criterion benches are linted above, built by `make bench`.
+cargo build --workspace --bins --tests --quiet
 build_functions
 
 start_dynamodb "$DDB_PORT"

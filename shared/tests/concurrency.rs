@@ -97,10 +97,14 @@ async fn parallel_activations_and_deactivations_leave_the_state_of_the_last_writ
         match (operation, status) {
             ("activate", 200) => activated += 1,
             ("deactivate", 200) => deactivated += 1,
-            (_, 409) => {}
+            ("activate", 409) => assert_eq!(body["errors"], "Profile is already active"),
+            ("deactivate", 409) => assert_eq!(body["errors"], "Profile is already inactive"),
             other => panic!("{other:?}: {body}"),
         }
     }
+    // The profile starts active, so the first deactivation to run wins: twenty refusals would
+    // mean the writes never ran.
+    assert!(deactivated >= 1, "{deactivated}/{activated}");
     // Each success flipped the state, and from `active` the flips alternate deactivate,
     // activate, …: so the stored state is the one the last successful write set.
     assert!(

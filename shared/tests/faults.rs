@@ -16,12 +16,11 @@ use aws_sdk_dynamodb::config::interceptors::BeforeDeserializationInterceptorCont
 use aws_sdk_dynamodb::config::retry::RetryPartition;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
-use aws_sdk_dynamodb::types::AttributeValue;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use common::*;
 use idp_core::password::HashParams;
-use idp_core::store::{Store, Tables, dynamodb_client};
+use idp_core::store::{Store, dynamodb_client};
 use serde_json::json;
 
 /// Answers the first `failures` attempts with DynamoDB's throttling error, as the service sends
@@ -253,7 +252,7 @@ async fn dynamodb_dying_mid_burst_gives_clean_503s_and_nothing_half_written() {
 
     // Back up: no reservation or profile exists without the other.
     db.restart();
-    let items = scan_all(&client, &tables()).await;
+    let items = scan_table(&client, &tables().profiles, None).await;
     let profiles: HashMap<String, Vec<String>> = items
         .iter()
         .filter(|i| kind(i) == "profile")
@@ -297,26 +296,4 @@ async fn dynamodb_dying_mid_burst_gives_clean_503s_and_nothing_half_written() {
     // And the same client serves again.
     let (status, _) = create(&app, &company, &body_with(person(99)), None).await;
     assert_eq!(status, 201, "recovered");
-}
-
-async fn scan_all(
-    client: &aws_sdk_dynamodb::Client,
-    tables: &Tables,
-) -> Vec<HashMap<String, AttributeValue>> {
-    let mut items = Vec::new();
-    let mut start = None;
-    loop {
-        let page = client
-            .scan()
-            .table_name(&tables.profiles)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .unwrap();
-        items.extend(page.items.unwrap_or_default());
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            return items;
-        }
-    }
 }

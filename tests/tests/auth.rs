@@ -64,24 +64,39 @@ async fn another_companys_token_is_403_on_every_route() {
 
 #[tokio::test]
 async fn a_token_signed_by_another_key_is_401() {
-    // A key pair no deployment trusts.
-    let foreign = jsonwebtoken::EncodingKey::from_secret(b"not-the-local-key-not-the-local-key");
-    let now = jsonwebtoken::get_current_timestamp();
-    let forged = jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &json!({"company_uid": "-1", "exp": now + 600, "iss": "idp-local"}),
-        &foreign,
+    let path = "/v1/companies/-1/profiles/ffffffff-ffff-ffff-ffff-ffffffffffff";
+    let claims = json!({"company_uid": "-1", "exp": jsonwebtoken::get_current_timestamp() + 600, "iss": "idp-local"});
+    // The right algorithm (EdDSA) by an Ed25519 key no deployment trusts: a fresh random seed
+    // in a PKCS#8 envelope (RFC 8410).
+    let mut der = vec![
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    der.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+    der.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+    let foreign_ed = jsonwebtoken::EncodingKey::from_ed_der(&der);
+    let right_alg_wrong_key = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA),
+        &claims,
+        &foreign_ed,
     )
     .unwrap();
-    let reply = Api::new()
-        .send(
-            "GET",
-            "/v1/companies/-1/profiles/ffffffff-ffff-ffff-ffff-ffffffffffff",
-            Some(&forged),
-            None,
-        )
-        .await;
-    assert_eq!(reply.status, 401);
+    // Another algorithm altogether, with a secret.
+    let wrong_alg = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(b"not-the-local-key-not-the-local-key"),
+    )
+    .unwrap();
+    let api = Api::new();
+    for forged in [right_alg_wrong_key, wrong_alg] {
+        let reply = api.send("GET", path, Some(&forged), None).await;
+        assert_eq!(reply.status, 401, "{forged}");
+    }
+    // The same request with the deployment's own key passes authentication (404: no such
+    // profile), so the 401s above come from the keys alone.
+    let reply = api.send("GET", path, Some(&token("-1")), None).await;
+    assert_eq!(reply.status, 404, "{:?}", reply.body);
 }
 
 #[tokio::test]

@@ -54,6 +54,16 @@ impl HashParams {
         (7 * 1024, 5),
     ];
 
+    /// The most any hash this service makes or verifies may ask for. One verification at the
+    /// bound is 256 MiB × 16 passes, about a hundred times the OWASP minimum: a stored hash
+    /// beyond it (corrupted, planted or imported) is never run, so one login cannot take the
+    /// function's whole memory or minutes of CPU.
+    pub const MAXIMUM: Self = Self {
+        memory_kib: 256 * 1024,
+        iterations: 16,
+        parallelism: 16,
+    };
+
     pub fn check(&self) -> Result<(), String> {
         let strong_enough = self.parallelism >= 1
             && Self::OWASP_SETTINGS
@@ -64,7 +74,20 @@ impl HashParams {
                 "argon2id parameters {self:?} are below every OWASP minimum setting"
             ));
         }
+        if !self.within_maximum() {
+            return Err(format!(
+                "argon2id parameters {self:?} exceed the maximum {:?}",
+                Self::MAXIMUM
+            ));
+        }
         Ok(())
+    }
+
+    fn within_maximum(&self) -> bool {
+        let max = Self::MAXIMUM;
+        self.memory_kib <= max.memory_kib
+            && self.iterations <= max.iterations
+            && self.parallelism <= max.parallelism
     }
 
     fn argon2(&self) -> Result<Argon2<'static>, String> {
@@ -135,6 +158,7 @@ impl Passwords {
         tokio::task::spawn_blocking(move || {
             let parsed =
                 PasswordHash::new(&phc).map_err(|e| format!("stored hash unreadable: {e}"))?;
+            verifiable(&parsed)?;
             // Verification uses the parameters recorded in the stored hash.
             if Argon2::default()
                 .verify_password(password.expose().as_bytes(), &parsed)
@@ -178,6 +202,32 @@ fn hash_with(argon2: &Argon2<'static>, password: &Password) -> Result<String, St
         .hash_password(password.expose().as_bytes(), &salt)
         .map(|hash| hash.to_string())
         .map_err(|e| format!("hashing failed: {e}"))
+}
+
+/// Whether a stored hash may be run at all: an argon2 variant (anything else is an internal
+/// error, never a silent mismatch that would look like a wrong password), with parameters
+/// within [`HashParams::MAXIMUM`]. The lower bounds are argon2's own (checked by `Params`);
+/// a weak stored hash still verifies, and is replaced on that login.
+fn verifiable(hash: &PasswordHash<'_>) -> Result<(), String> {
+    let algorithm = hash.algorithm.as_str();
+    if !matches!(algorithm, "argon2id" | "argon2i" | "argon2d") {
+        return Err(format!(
+            "stored hash of an unsupported algorithm `{algorithm}`"
+        ));
+    }
+    let params = Params::try_from(hash).map_err(|e| format!("stored hash parameters: {e}"))?;
+    let stored = HashParams {
+        memory_kib: params.m_cost(),
+        iterations: params.t_cost(),
+        parallelism: params.p_cost(),
+    };
+    if !stored.within_maximum() {
+        return Err(format!(
+            "stored hash parameters {stored:?} exceed the maximum {:?}; not verified",
+            HashParams::MAXIMUM
+        ));
+    }
+    Ok(())
 }
 
 fn matches_params(hash: &PasswordHash<'_>, wanted: HashParams) -> bool {
@@ -249,6 +299,55 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(p.verifications(), 2);
+    }
+
+    #[tokio::test]
+    async fn stored_hashes_beyond_the_bounds_or_of_another_algorithm_are_errors_not_mismatches() {
+        let p = passwords(19 * 1024);
+        let password = Password::new("correct horse battery staple");
+        let salt_and_hash = "c29tZXNhbHRzb21lc2FsdA$9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ";
+        for stored in [
+            // 4 GiB, 100 passes, 64 lanes: each would be run as written without the bound.
+            format!("$argon2id$v=19$m=4194304,t=2,p=1${salt_and_hash}"),
+            format!("$argon2id$v=19$m=19456,t=100,p=1${salt_and_hash}"),
+            format!("$argon2id$v=19$m=262144,t=2,p=64${salt_and_hash}"),
+            // Another algorithm's PHC string.
+            "$pbkdf2-sha256$i=600000,l=32$c29tZXNhbHQ$3qk2iSrH7bCxd0d+7OeAcXUXtwvFfSoTy6o5i9dSu2c"
+                .to_owned(),
+            "$scrypt$ln=17,r=8,p=1$c29tZXNhbHQ$3qk2iSrH7bCxd0d+7OeAcXUXtwvFfSoTy6o5i9dSu2c"
+                .to_owned(),
+        ] {
+            let answer = p.verify(&password, &stored).await;
+            assert!(answer.is_err(), "{stored}: {answer:?}");
+        }
+        // Within the bounds, an argon2i hash is verified (and would be upgraded on a match).
+        let argon2i = format!("$argon2i$v=19$m=19456,t=2,p=1${salt_and_hash}");
+        assert_eq!(
+            p.verify(&password, &argon2i).await,
+            Ok(Verification::Mismatch)
+        );
+    }
+
+    #[test]
+    fn refuses_parameters_above_the_maximum() {
+        let max = HashParams::MAXIMUM;
+        assert!(max.check().is_ok());
+        for too_much in [
+            HashParams {
+                memory_kib: max.memory_kib + 1,
+                ..max
+            },
+            HashParams {
+                iterations: max.iterations + 1,
+                ..max
+            },
+            HashParams {
+                parallelism: max.parallelism + 1,
+                ..max
+            },
+        ] {
+            assert!(too_much.check().is_err(), "{too_much:?}");
+        }
     }
 
     #[test]

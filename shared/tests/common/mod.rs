@@ -163,18 +163,43 @@ pub fn kind(item: &HashMap<String, AttributeValue>) -> &str {
         .map_or("", String::as_str)
 }
 
+/// Every item of `company` in the profiles table, read page by page to the end: a scan stops
+/// at 1 MB (or at DynamoDB Local's page size), and a check that read one page could pass
+/// without looking at the rest.
 pub async fn scan_company(app: &App, company: &str) -> Vec<HashMap<String, AttributeValue>> {
-    let output = app
-        .store
-        .client()
-        .scan()
-        .table_name(&app.store.tables().profiles)
-        .filter_expression("company_id = :c")
-        .expression_attribute_values(":c", AttributeValue::S(company.to_owned()))
-        .send()
-        .await
-        .unwrap();
-    output.items.unwrap_or_default()
+    scan_table(
+        app.store.client(),
+        &app.store.tables().profiles,
+        Some(company),
+    )
+    .await
+}
+
+/// Every item of `table` (of one company's, when given), all pages.
+pub async fn scan_table(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    company: Option<&str>,
+) -> Vec<HashMap<String, AttributeValue>> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let mut scan = client
+            .scan()
+            .table_name(table)
+            .set_exclusive_start_key(start);
+        if let Some(company) = company {
+            scan = scan
+                .filter_expression("company_id = :c")
+                .expression_attribute_values(":c", AttributeValue::S(company.to_owned()));
+        }
+        let page = scan.send().await.unwrap();
+        items.extend(page.items.unwrap_or_default());
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return items;
+        }
+    }
 }
 
 /// Calls `handler` with a JSON body on `path`, whose parameters are given explicitly.
