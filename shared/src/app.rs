@@ -11,7 +11,7 @@ use crate::auth::{AuthError, TokenVerifier, bearer_token};
 use crate::company::{CompanyCache, CompanyConfig};
 use crate::domain::CompanyId;
 use crate::envelope::Resource;
-use crate::error::ApiError;
+use crate::error::{ApiError, InResource};
 use crate::mail::Mailer;
 use crate::password::{HashParams, Passwords};
 use crate::request::path_param;
@@ -101,7 +101,7 @@ impl App {
                 self.store.company_config(company.as_str())
             })
             .await
-            .map_err(|e| e.into_api(resource))?
+            .in_resource(resource)?
             .ok_or(ApiError::not_found(Resource::CompanyConfig))
     }
 }

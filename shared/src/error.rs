@@ -6,11 +6,14 @@ use lambda_http::{Body, Response};
 use serde_json::json;
 
 use crate::envelope::{Resource, json_response};
+use crate::store::StoreError;
 
 /// Everything that can go wrong while serving a request.
 ///
 /// Client errors carry the sentence the caller sees; server errors carry a cause that goes to
-/// the log only, so internals never leak into a response.
+/// the log only, so internals never leak into a response. An error converted from a store
+/// error (by `?`) names no resource yet: the handler's [`respond`](crate::endpoints) gives it
+/// the endpoint's, and logs it, outside the conversion.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// 401 in the authentication shape of the contract.
@@ -28,10 +31,31 @@ pub enum ApiError {
     },
     /// A 500: a bug or an unexpected answer from a dependency.
     #[error("internal error: {cause}")]
-    Internal { resource: Resource, cause: String },
+    Internal {
+        resource: Option<Resource>,
+        cause: String,
+    },
     /// A 503: a dependency (DynamoDB, the token server) is down, slow or throttling.
     #[error("service unavailable: {cause}")]
-    Unavailable { resource: Resource, cause: String },
+    Unavailable {
+        resource: Option<Resource>,
+        cause: String,
+    },
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(cause) => Self::Unavailable {
+                resource: None,
+                cause,
+            },
+            StoreError::Failed(cause) | StoreError::Corrupt(cause) => Self::Internal {
+                resource: None,
+                cause,
+            },
+        }
+    }
 }
 
 impl ApiError {
@@ -65,15 +89,43 @@ impl ApiError {
 
     pub fn internal(resource: Resource, cause: impl Into<String>) -> Self {
         Self::Internal {
-            resource,
+            resource: Some(resource),
             cause: cause.into(),
         }
     }
 
     pub fn unavailable(resource: Resource, cause: impl Into<String>) -> Self {
         Self::Unavailable {
-            resource,
+            resource: Some(resource),
             cause: cause.into(),
+        }
+    }
+
+    /// The same error, naming `resource` if it names none yet.
+    pub fn or_resource(self, resource: Resource) -> Self {
+        match self {
+            Self::Internal {
+                resource: None,
+                cause,
+            } => Self::internal(resource, cause),
+            Self::Unavailable {
+                resource: None,
+                cause,
+            } => Self::unavailable(resource, cause),
+            other => other,
+        }
+    }
+
+    /// Writes a server-side error's cause to the log; client errors are the caller's business.
+    pub fn log(&self) {
+        match self {
+            Self::Internal { cause, .. } => {
+                tracing::error!(status = self.status(), cause = %cause, "request failed");
+            }
+            Self::Unavailable { cause, .. } => {
+                tracing::warn!(status = self.status(), cause = %cause, "dependency unavailable");
+            }
+            _ => {}
         }
     }
 
@@ -87,7 +139,8 @@ impl ApiError {
         }
     }
 
-    /// Turns the error into the response the contract prescribes, logging server-side causes.
+    /// Turns the error into the response the contract prescribes. It logs nothing: see
+    /// [`ApiError::log`].
     pub fn into_response(self) -> Response<Body> {
         let status = self.status();
         let body = match self {
@@ -96,26 +149,34 @@ impl ApiError {
             Self::Client {
                 resource, errors, ..
             } => error_envelope(status, resource, errors.as_deref()),
-            Self::Internal { resource, cause } => {
-                tracing::error!(status, cause = %cause, "request failed");
-                error_envelope(
-                    status,
-                    resource,
-                    Some("The request could not be completed because of an internal error"),
-                )
-            }
-            Self::Unavailable { resource, cause } => {
-                tracing::warn!(status, cause = %cause, "dependency unavailable");
-                error_envelope(
-                    status,
-                    resource,
-                    Some("The service is temporarily unavailable, please retry"),
-                )
-            }
+            Self::Internal { resource, .. } => error_envelope(
+                status,
+                resource.unwrap_or(UNNAMED),
+                Some("The request could not be completed because of an internal error"),
+            ),
+            Self::Unavailable { resource, .. } => error_envelope(
+                status,
+                resource.unwrap_or(UNNAMED),
+                Some("The service is temporarily unavailable, please retry"),
+            ),
         };
         json_response(status, &body)
     }
 }
+
+/// `?` for a call whose errors belong to another resource than the endpoint's.
+pub trait InResource<T> {
+    fn in_resource(self, resource: Resource) -> Result<T, ApiError>;
+}
+
+impl<T, E: Into<ApiError>> InResource<T> for Result<T, E> {
+    fn in_resource(self, resource: Resource) -> Result<T, ApiError> {
+        self.map_err(|error| error.into().or_resource(resource))
+    }
+}
+
+/// The resource of a server error no handler named (every handler names one in `respond`).
+const UNNAMED: Resource = Resource::Profile;
 
 fn error_envelope(status: u16, resource: Resource, errors: Option<&str>) -> serde_json::Value {
     let mut body = json!({
@@ -177,6 +238,24 @@ mod tests {
             body_of(r),
             json!({"code": 404, "resource": "Company Config", "message": "Not found"})
         );
+    }
+
+    #[test]
+    fn store_errors_convert_and_take_the_endpoints_resource_unless_named() {
+        let converted = ApiError::from(StoreError::Unavailable("throttled".into()));
+        let r = converted
+            .or_resource(Resource::ProfileCredential)
+            .into_response();
+        assert_eq!(r.status(), 503);
+        assert_eq!(body_of(r)["resource"], "Profile Credential");
+        let r = ApiError::from(StoreError::Corrupt("bad item".into()))
+            .or_resource(Resource::Profile)
+            .into_response();
+        assert_eq!(r.status(), 500);
+        assert_eq!(body_of(r)["resource"], "Profile");
+        // An error that already names its resource keeps it.
+        let named = ApiError::internal(Resource::CompanyConfig, "x").or_resource(Resource::Profile);
+        assert_eq!(body_of(named.into_response())["resource"], "Company Config");
     }
 
     #[test]

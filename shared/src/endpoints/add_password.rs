@@ -12,7 +12,7 @@ use crate::app::App;
 use crate::company::{Authenticator, CompanyConfig};
 use crate::domain::ProfileField;
 use crate::envelope::{Resource, success};
-use crate::error::ApiError;
+use crate::error::{ApiError, InResource};
 use crate::password::{Password, check_policy};
 use crate::profile::Profile;
 use crate::request::parse_json;
@@ -32,7 +32,7 @@ struct CredentialsBody {
 }
 
 pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
-    respond(add(&app, &req).await)
+    respond(Resource::Profile, add(&app, &req).await)
 }
 
 async fn add(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -55,8 +55,7 @@ async fn add(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let record = app
         .store
         .get_login_record(&company, id)
-        .await
-        .map_err(|e| e.into_api(Resource::Profile))?
+        .await?
         .ok_or(ApiError::not_found(Resource::Profile))?;
     if !record.profile.active {
         return Err(ApiError::conflict(Resource::Profile, PROFILE_NOT_ACTIVE));
@@ -83,7 +82,7 @@ async fn add(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         .store
         .set_first_password(&company, id, &phc)
         .await
-        .map_err(|e| e.into_api(Resource::ProfileCredential))?;
+        .in_resource(Resource::ProfileCredential)?;
     match outcome {
         SetPassword::Created => {
             tracing::info!(company = %company, profile = %id, "password added");

@@ -56,7 +56,7 @@ fn initial_active(options: Option<&Map<String, Value>>) -> Result<bool, ApiError
 }
 
 pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
-    respond(create(&app, &req).await)
+    respond(RESOURCE, create(&app, &req).await)
 }
 
 async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -107,12 +107,7 @@ async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         register_type: body.register_type,
         identifier_keys,
     };
-    match app
-        .store
-        .create_profile(&profile)
-        .await
-        .map_err(|e| e.into_api(RESOURCE))?
-    {
+    match app.store.create_profile(&profile).await? {
         CreateOutcome::IdentifierTaken => Err(ApiError::bad_request(RESOURCE, ALREADY_PRESENT)),
         CreateOutcome::Created => {
             tracing::info!(company = %profile.company, profile = %profile.id, "profile created");

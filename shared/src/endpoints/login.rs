@@ -32,7 +32,7 @@ struct LoginBody {
 }
 
 pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
-    respond(login(&app, &req).await)
+    respond(RESOURCE, login(&app, &req).await)
 }
 
 async fn login(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -60,8 +60,7 @@ async fn login(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let Verification::Match { rehash } = verification else {
         app.store
             .record_login_failure(&company, id, record.failed_logins, &config.lockout_policy)
-            .await
-            .map_err(|e| e.into_api(RESOURCE))?;
+            .await?;
         tracing::info!(company = %company, profile = %id, "login failed: wrong password");
         return Err(failed());
     };
@@ -72,8 +71,7 @@ async fn login(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
             record.failed_logins > 0 || record.locked_until_ms.is_some(),
             rehash.as_deref().map(|new| (hash, new)),
         )
-        .await
-        .map_err(|e| e.into_api(RESOURCE))?;
+        .await?;
     if !record.profile.active {
         return Err(ApiError::conflict(RESOURCE, PROFILE_NOT_ACTIVE));
     }
@@ -156,19 +154,10 @@ async fn find(
     let Some(key) = key else {
         return Ok(None);
     };
-    let Some(id) = app
-        .store
-        .find_profile_id(&key)
-        .await
-        .map_err(|e| e.into_api(RESOURCE))?
-    else {
+    let Some(id) = app.store.find_profile_id(&key).await? else {
         return Ok(None);
     };
-    let record = app
-        .store
-        .get_login_record(company, id)
-        .await
-        .map_err(|e| e.into_api(RESOURCE))?;
+    let record = app.store.get_login_record(company, id).await?;
     // Fields of the form outside the lookup set (e.g. `origin`) must match the profile too.
     Ok(record.filter(|r| {
         form.identifiers

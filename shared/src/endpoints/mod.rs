@@ -14,8 +14,15 @@ use crate::envelope::Resource;
 use crate::error::ApiError;
 use crate::request::path_param;
 
-fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
-    result.unwrap_or_else(ApiError::into_response)
+/// The handler's answer: its response, or its error as the contract shapes it. An error that
+/// names no resource yet (a store error passed up by `?`) gets the endpoint's `resource`;
+/// server-side causes are logged here, once, not where errors are made.
+fn respond(resource: Resource, result: Result<Response<Body>, ApiError>) -> Response<Body> {
+    result.unwrap_or_else(|error| {
+        let error = error.or_resource(resource);
+        error.log();
+        error.into_response()
+    })
 }
 
 /// The `{uuid}` of the path; a malformed one cannot name a profile, so it is the same 404.

@@ -39,7 +39,7 @@ struct ChangeBody {
 }
 
 pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
-    respond(change(&app, &req).await)
+    respond(Resource::ChangePassword, change(&app, &req).await)
 }
 
 async fn change(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -64,11 +64,16 @@ async fn change(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         ApiError::bad_request(Resource::ChangePassword, "Missing field `profile`")
     })?;
     let owner = find_profile(app, &company, field, value).await?;
+    // Each operation answers as its own resource, store errors included.
     if confirming {
         let id = owner.map(|o| o.id);
-        confirm(app, &company, &config, id, body.token, body.password).await
+        confirm(app, &company, &config, id, body.token, body.password)
+            .await
+            .map_err(|e| e.or_resource(Resource::ConfirmChangePassword))
     } else {
-        request(app, &company, &config, owner).await
+        request(app, &company, &config, owner)
+            .await
+            .map_err(|e| e.or_resource(Resource::RequestChangePassword))
     }
 }
 
@@ -103,10 +108,7 @@ async fn find_profile(
     let Some(key) = keys::identifier(company, &IdentifierSet(vec![field]), &attributes) else {
         return Ok(None);
     };
-    app.store
-        .find_identifier_owner(&key)
-        .await
-        .map_err(|e| e.into_api(Resource::ChangePassword))
+    Ok(app.store.find_identifier_owner(&key).await?)
 }
 
 async fn request(
@@ -137,11 +139,7 @@ async fn request(
     let email = match owner.email.filter(|_| app.mailer.is_some()) {
         Some(email) => email,
         None => {
-            let profile = app
-                .store
-                .get_profile(company, id)
-                .await
-                .map_err(|e| e.into_api(R))?;
+            let profile = app.store.get_profile(company, id).await?;
             let Some(profile) = profile else {
                 return refuse(ApiError::not_found(Resource::Profile));
             };
@@ -174,8 +172,7 @@ async fn request(
             settings.max_token_attempts,
             settings.min_request_interval_seconds,
         )
-        .await
-        .map_err(|e| e.into_api(R))?;
+        .await?;
     match outcome {
         IssueOutcome::Issued => {}
         IssueOutcome::ProfileMissing => return refuse(ApiError::not_found(Resource::Profile)),
@@ -242,11 +239,7 @@ async fn confirm(
             ApiError::not_found(Resource::Profile)
         });
     };
-    let (record, stored) = app
-        .store
-        .get_profile_and_token(company, id)
-        .await
-        .map_err(|e| e.into_api(R))?;
+    let (record, stored) = app.store.get_profile_and_token(company, id).await?;
     let Some(record) = record else {
         return Err(if uniform {
             invalid()
@@ -267,10 +260,7 @@ async fn confirm(
     };
     let offered = digest(company, id, &token);
     if offered != stored.digest {
-        app.store
-            .spend_token_attempt(company, id, &stored)
-            .await
-            .map_err(|e| e.into_api(R))?;
+        app.store.spend_token_attempt(company, id, &stored).await?;
         tracing::info!(company = %company, profile = %id, "password change: wrong token");
         return Err(invalid());
     }
@@ -289,8 +279,7 @@ async fn confirm(
     match app
         .store
         .change_password_with_token(company, id, &offered, &hash)
-        .await
-        .map_err(|e| e.into_api(R))?
+        .await?
     {
         ChangeOutcome::Changed => {
             tracing::info!(company = %company, profile = %id, "password changed with a token");

@@ -21,7 +21,7 @@ struct StatusBody {
 }
 
 pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
-    respond(change(&app, &req).await)
+    respond(RESOURCE, change(&app, &req).await)
 }
 
 async fn change(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -38,12 +38,7 @@ async fn change(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         }
     };
     let id = profile_id(req)?;
-    match app
-        .store
-        .set_active(&company, id, active)
-        .await
-        .map_err(|e| e.into_api(RESOURCE))?
-    {
+    match app.store.set_active(&company, id, active).await? {
         StatusChange::Changed(profile) => {
             tracing::info!(company = %company, profile = %id, active, "profile status changed");
             Ok(success(200, RESOURCE, Some(profile.to_public_json()), done))

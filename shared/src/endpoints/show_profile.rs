@@ -13,7 +13,7 @@ use crate::request::query_param;
 const RESOURCE: Resource = Resource::Profile;
 
 pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
-    respond(show(&app, &req).await)
+    respond(RESOURCE, show(&app, &req).await)
 }
 
 async fn show(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -32,8 +32,7 @@ async fn show(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let profile = app
         .store
         .get_profile(&company, id)
-        .await
-        .map_err(|e| e.into_api(RESOURCE))?
+        .await?
         .filter(|profile| profile.active || include_disabled)
         .ok_or(ApiError::not_found(RESOURCE))?;
     Ok(success(

@@ -4,8 +4,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::StoreError;
+
 /// How many times a write cancelled by a conflict is tried again.
-pub(super) const CONFLICT_RETRIES: u32 = 8;
+const CONFLICT_RETRIES: u32 = 8;
 
 /// Exponential backoff with jitter taken from the clock, so racing writers spread out.
 pub(super) fn backoff(attempt: u32) -> Duration {
@@ -17,4 +19,75 @@ pub(super) fn backoff(attempt: u32) -> Duration {
             .unwrap_or(0),
     ) % base;
     Duration::from_millis(base / 2 + jitter / 2)
+}
+
+/// What one try of a write that may race came to.
+pub(super) enum Try<T> {
+    /// The write's answer, whatever it is (written, or refused by its condition).
+    Done(T),
+    /// Cancelled by a conflicting transaction: worth another try.
+    Conflict,
+}
+
+/// Runs `write` until it is done, sleeping with backoff after each conflict, at most
+/// `CONFLICT_RETRIES` times. A write still conflicting after that is `Unavailable` (a 503):
+/// the same request later can succeed.
+///
+/// `write` is a closure returning a future (not an async closure), so that the futures of the
+/// handlers stay `Send` for `tokio::spawn`.
+pub(super) async fn retry_conflicts<T, F, Fut>(mut write: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Try<T>, StoreError>>,
+{
+    for attempt in 0..=CONFLICT_RETRIES {
+        if attempt > 0 {
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+        if let Try::Done(answer) = write().await? {
+            return Ok(answer);
+        }
+    }
+    Err(StoreError::Unavailable(format!(
+        "a write still conflicted after {CONFLICT_RETRIES} retries"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn retries_conflicts_then_gives_up_as_unavailable() {
+        let mut tries = 0;
+        let answer = retry_conflicts(|| {
+            tries += 1;
+            let now = tries;
+            async move {
+                Ok(if now < 3 {
+                    Try::Conflict
+                } else {
+                    Try::Done(now)
+                })
+            }
+        })
+        .await;
+        assert_eq!(answer.unwrap(), 3);
+
+        let mut tries = 0;
+        let answer: Result<(), _> = retry_conflicts(|| {
+            tries += 1;
+            async { Ok(Try::Conflict) }
+        })
+        .await;
+        assert!(matches!(answer, Err(StoreError::Unavailable(_))));
+        assert_eq!(tries, CONFLICT_RETRIES + 1);
+
+        let answer: Result<(), _> =
+            retry_conflicts(|| async { Err(StoreError::Failed("no".into())) }).await;
+        assert!(
+            matches!(answer, Err(StoreError::Failed(_))),
+            "other errors are not retried"
+        );
+    }
 }

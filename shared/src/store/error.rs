@@ -2,9 +2,6 @@ use std::error::Error as StdError;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
-use crate::envelope::Resource;
-use crate::error::ApiError;
-
 /// A store operation that failed for a reason the caller cannot fix.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -17,15 +14,6 @@ pub enum StoreError {
     /// An item that does not have the shape this code writes.
     #[error("malformed item: {0}")]
     Corrupt(String),
-}
-
-impl StoreError {
-    pub fn into_api(self, resource: Resource) -> ApiError {
-        match self {
-            Self::Unavailable(cause) => ApiError::unavailable(resource, cause),
-            Self::Failed(cause) | Self::Corrupt(cause) => ApiError::internal(resource, cause),
-        }
-    }
 }
 
 const RETRYABLE_CODES: [&str; 6] = [

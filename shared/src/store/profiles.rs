@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde_json::{Map, Value};
 
 use super::attributes::{Item, get_bool, get_s, n, s, to_json};
-use super::conflict::{CONFLICT_RETRIES, backoff};
+use super::conflict::{Try, retry_conflicts};
 use super::{Store, StoreError, keys};
 use crate::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId};
 use crate::profile::Profile;
@@ -34,27 +34,24 @@ impl Store {
     /// Writes the profile and its identifier items in one transaction: all or nothing.
     pub async fn create_profile(&self, profile: &NewProfile) -> Result<CreateOutcome, StoreError> {
         let items = self.create_items(profile)?;
-        let mut attempt = 0;
-        loop {
+        let items = &items;
+        retry_conflicts(|| async move {
             let result = self
                 .client
                 .transact_write_items()
                 .set_transact_items(Some(items.clone()))
                 .send()
                 .await;
-            let err = match result {
-                Ok(_) => return Ok(CreateOutcome::Created),
-                Err(err) => err,
-            };
-            match cancellation(&err) {
-                Cancellation::ConditionFailed => return Ok(CreateOutcome::IdentifierTaken),
-                Cancellation::Conflict if attempt < CONFLICT_RETRIES => {
-                    attempt += 1;
-                    tokio::time::sleep(backoff(attempt)).await;
-                }
-                _ => return Err(err.into()),
+            match result {
+                Ok(_) => Ok(Try::Done(CreateOutcome::Created)),
+                Err(err) => match cancellation(&err) {
+                    Cancellation::ConditionFailed => Ok(Try::Done(CreateOutcome::IdentifierTaken)),
+                    Cancellation::Conflict => Ok(Try::Conflict),
+                    Cancellation::Other => Err(err.into()),
+                },
             }
-        }
+        })
+        .await
     }
 
     fn create_items(&self, profile: &NewProfile) -> Result<Vec<TransactWriteItem>, StoreError> {

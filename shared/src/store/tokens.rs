@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::attributes::{Item, get_s, n, s};
-use super::conflict::{CONFLICT_RETRIES, backoff};
+use super::conflict::{Try, retry_conflicts};
 use super::credentials::LoginRecord;
 use super::profiles::unix_now;
 use super::{Store, StoreError, keys};
@@ -94,8 +94,8 @@ impl Store {
             .map_err(build)?;
         // Racing requests for one profile may be cancelled with `TransactionConflict`: retried,
         // the loser then meets the winner's token (and is rate-limited, or supersedes it).
-        let mut attempt = 0;
-        loop {
+        let (profile, token) = (&profile, &token);
+        retry_conflicts(|| async move {
             let result = self
                 .client
                 .transact_write_items()
@@ -108,7 +108,7 @@ impl Store {
                 .send()
                 .await;
             let err = match result {
-                Ok(_) => return Ok(IssueOutcome::Issued),
+                Ok(_) => return Ok(Try::Done(IssueOutcome::Issued)),
                 Err(err) => err,
             };
             let Some(reasons) = cancellation_reasons(&err) else {
@@ -125,22 +125,22 @@ impl Store {
                     .and_then(|r| r.item())
                     .is_some_and(|i| !i.is_empty());
                 let exists = returned || self.profile_item(company, id).await?.is_some();
-                return Ok(if exists {
+                return Ok(Try::Done(if exists {
                     IssueOutcome::ProfileInactive
                 } else {
                     IssueOutcome::ProfileMissing
-                });
+                }));
             }
             if code(1) == "ConditionalCheckFailed" {
-                return Ok(IssueOutcome::TooSoon);
+                return Ok(Try::Done(IssueOutcome::TooSoon));
             }
             let conflicted = code(0) == "TransactionConflict" || code(1) == "TransactionConflict";
-            if !conflicted || attempt >= CONFLICT_RETRIES {
+            if !conflicted {
                 return Err(err.into());
             }
-            attempt += 1;
-            tokio::time::sleep(backoff(attempt)).await;
-        }
+            Ok(Try::Conflict)
+        })
+        .await
     }
 
     /// Withdraws a token whose e-mail could not be sent, so a retry is not rate-limited.
@@ -313,8 +313,8 @@ impl Store {
             .map_err(|e| StoreError::Failed(e.to_string()))?;
         // Racing confirms may be cancelled with `TransactionConflict` while another holds the
         // token: retry those, so that exactly one wins and the rest then find the token gone.
-        let mut attempt = 0;
-        loop {
+        let (consume, update) = (&consume, &update);
+        retry_conflicts(|| async move {
             let result = self
                 .client
                 .transact_write_items()
@@ -323,7 +323,7 @@ impl Store {
                 .send()
                 .await;
             let err = match result {
-                Ok(_) => return Ok(ChangeOutcome::Changed),
+                Ok(_) => return Ok(Try::Done(ChangeOutcome::Changed)),
                 Err(err) => err,
             };
             let Some(reasons) = cancellation_reasons(&err) else {
@@ -332,18 +332,18 @@ impl Store {
             // Reasons come in the order of the items: token, then profile.
             let (token, profile) = (reason_code(reasons, 0), reason_code(reasons, 1));
             if token == "ConditionalCheckFailed" {
-                return Ok(ChangeOutcome::TokenGone);
+                return Ok(Try::Done(ChangeOutcome::TokenGone));
             }
             if profile == "ConditionalCheckFailed" {
-                return Ok(ChangeOutcome::ProfileInactive);
+                return Ok(Try::Done(ChangeOutcome::ProfileInactive));
             }
             let conflicted = token == "TransactionConflict" || profile == "TransactionConflict";
-            if !conflicted || attempt >= CONFLICT_RETRIES {
+            if !conflicted {
                 return Err(err.into());
             }
-            attempt += 1;
-            tokio::time::sleep(backoff(attempt)).await;
-        }
+            Ok(Try::Conflict)
+        })
+        .await
     }
 }
 
