@@ -12,8 +12,9 @@ import subprocess
 import sys
 
 BENCH, DOCS = sys.argv[1], sys.argv[2]
-FUNCTIONS = ["create-profile", "show-profile", "add-password", "login", "profile-status",
-             "password-change"]
+# The functions template.yaml deploys (each one's `BuildProperties: Binary:`), in its order.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "template.yaml")) as t:
+    FUNCTIONS = [line.split(":", 1)[1].strip() for line in t if line.strip().startswith("Binary:")]
 
 
 def load(name):

@@ -1356,6 +1356,24 @@ mod tests {
     use std::io::{BufRead, BufReader, Write};
     use std::net::TcpStream;
 
+    /// Each function the template deploys gets an event here, and no other: a new function
+    /// fails this test until the harness knows how to start it.
+    #[test]
+    fn the_harness_measures_exactly_the_functions_of_the_template() {
+        let template =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml"))
+                .unwrap();
+        let mut deployed: Vec<&str> = template
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("Binary:"))
+            .map(str::trim)
+            .collect();
+        deployed.sort_unstable();
+        let mut measured = FUNCTIONS.to_vec();
+        measured.sort_unstable();
+        assert_eq!(measured, deployed);
+    }
+
     #[test]
     fn median_and_nearest_rank() {
         assert_eq!(median(&[]), None);
