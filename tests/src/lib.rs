@@ -236,6 +236,14 @@ pub struct Route {
 
 /// Every route `template.yaml` gives a function, the one source of truth for what is deployed.
 pub fn template_routes() -> Vec<Route> {
+    template_functions()
+        .into_iter()
+        .map(|(route, _)| route)
+        .collect()
+}
+
+/// Every route of `template.yaml` with the binary of its function (`BuildProperties.Binary`).
+pub fn template_functions() -> Vec<(Route, String)> {
     let text = std::fs::read_to_string(format!("{REPO}/template.yaml")).unwrap();
     let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
     let mut routes = Vec::new();
@@ -243,15 +251,19 @@ pub fn template_routes() -> Vec<Route> {
         if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
             continue;
         }
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a function without BuildProperties.Binary: {resource:?}"));
         for (_, event) in resource["Properties"]["Events"].as_mapping().unwrap() {
             if event["Type"].as_str() == Some("HttpApi") {
-                routes.push(Route {
+                let route = Route {
                     method: event["Properties"]["Method"]
                         .as_str()
                         .unwrap()
                         .to_uppercase(),
                     path: event["Properties"]["Path"].as_str().unwrap().to_owned(),
-                });
+                };
+                routes.push((route, binary.to_owned()));
             }
         }
     }

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use blackbox_tests::openapi::{check_request, document};
-use blackbox_tests::{REPO, Route, SEED_CREATE_BODY, template_routes};
+use blackbox_tests::{REPO, Route, SEED_CREATE_BODY, template_functions, template_routes};
 
 fn openapi_routes() -> Vec<Route> {
     let mut routes = Vec::new();
@@ -21,16 +21,25 @@ fn openapi_routes() -> Vec<Route> {
 }
 
 fn local_router_routes() -> Vec<Route> {
+    router_functions()
+        .into_iter()
+        .map(|(route, _)| route)
+        .collect()
+}
+
+/// Every route of the local router (`cargo lambda watch`) with the function it starts.
+fn router_functions() -> Vec<(Route, String)> {
     let text = std::fs::read_to_string(format!("{REPO}/Cargo.toml")).unwrap();
     let manifest: toml::Value = toml::from_str(&text).unwrap();
     let router = &manifest["workspace"]["metadata"]["lambda"]["watch"]["router"];
     let mut routes = Vec::new();
     for (path, targets) in router.as_table().unwrap() {
         for target in targets.as_array().unwrap() {
-            routes.push(Route {
+            let route = Route {
                 method: target["method"].as_str().unwrap().to_owned(),
                 path: path.clone(),
-            });
+            };
+            routes.push((route, target["function"].as_str().unwrap().to_owned()));
         }
     }
     routes.sort();
@@ -48,49 +57,6 @@ fn every_deployed_route_is_documented_and_served_locally() {
     );
 }
 
-/// (method, path, function) of every route of `template.yaml`.
-fn template_functions() -> Vec<(String, String, String)> {
-    let text = std::fs::read_to_string(format!("{REPO}/template.yaml")).unwrap();
-    let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-    let mut routes = Vec::new();
-    for (_, resource) in doc["Resources"].as_mapping().unwrap() {
-        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
-            continue;
-        }
-        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
-            .as_str()
-            .unwrap_or_else(|| panic!("a function without BuildProperties.Binary: {resource:?}"));
-        for (_, event) in resource["Properties"]["Events"].as_mapping().unwrap() {
-            if event["Type"].as_str() == Some("HttpApi") {
-                let method = event["Properties"]["Method"].as_str().unwrap();
-                let path = event["Properties"]["Path"].as_str().unwrap();
-                routes.push((method.to_uppercase(), path.to_owned(), binary.to_owned()));
-            }
-        }
-    }
-    routes.sort();
-    routes
-}
-
-/// (method, path, function) of every route of the local router.
-fn router_functions() -> Vec<(String, String, String)> {
-    let text = std::fs::read_to_string(format!("{REPO}/Cargo.toml")).unwrap();
-    let manifest: toml::Value = toml::from_str(&text).unwrap();
-    let router = &manifest["workspace"]["metadata"]["lambda"]["watch"]["router"];
-    let mut routes = Vec::new();
-    for (path, targets) in router.as_table().unwrap() {
-        for target in targets.as_array().unwrap() {
-            routes.push((
-                target["method"].as_str().unwrap().to_owned(),
-                path.clone(),
-                target["function"].as_str().unwrap().to_owned(),
-            ));
-        }
-    }
-    routes.sort();
-    routes
-}
-
 #[test]
 fn each_route_reaches_the_same_function_deployed_and_locally_and_each_function_has_a_crate() {
     let deployed = template_functions();
@@ -99,7 +65,7 @@ fn each_route_reaches_the_same_function_deployed_and_locally_and_each_function_h
         deployed,
         "Cargo.toml router vs template.yaml"
     );
-    let mut binaries: Vec<String> = deployed.into_iter().map(|(_, _, f)| f).collect();
+    let mut binaries: Vec<String> = deployed.into_iter().map(|(_, f)| f).collect();
     binaries.sort();
     binaries.dedup();
     let mut crates: Vec<String> = std::fs::read_dir(format!("{REPO}/functions"))

@@ -219,10 +219,6 @@ mod tests {
             .await;
     }
 
-    fn fetches(requests: &[wiremock::Request]) -> usize {
-        requests.len()
-    }
-
     #[tokio::test]
     async fn fetches_once_refetches_for_a_new_kid_and_throttles_unknown_ones() {
         let server = MockServer::start().await;
@@ -231,7 +227,7 @@ mod tests {
         let ed = SigningAlg::Ed25519;
         assert!(jwks.key_for(Some("a"), ed).await.is_ok());
         assert!(jwks.key_for(Some("a"), ed).await.is_ok());
-        assert_eq!(fetches(&server.received_requests().await.unwrap()), 1);
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
         // Within min_refresh an unknown kid is refused without asking again.
         assert_eq!(
             jwks.key_for(Some("b"), ed).await.unwrap_err(),
@@ -250,7 +246,7 @@ mod tests {
             AuthError::Invalid
         );
         assert_eq!(
-            fetches(&server.received_requests().await.unwrap()),
+            server.received_requests().await.unwrap().len(),
             1,
             "a mismatch fetches nothing"
         );
