@@ -404,13 +404,9 @@ async fn a_real_issuers_access_tokens_are_verified_through_its_jwks() {
     )
     .await;
     issuer.control("/rotate?drop=rsa-a", Some(json!({}))).await;
-    expect(
-        &api,
-        "rotation: the removed key, set still fresh",
-        &old,
-        ACCEPTED,
-    )
-    .await;
+    // Whether the removed key still verifies before the set ages depends on which emulated
+    // instance answers (each keeps its own cache), so it is asserted in the unit tests
+    // (`a_removed_key_stops_verifying_once_the_set_ages`), not here.
     tokio::time::sleep(MAX_AGE).await;
     expect(
         &api,
