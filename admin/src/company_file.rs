@@ -72,7 +72,6 @@ pub async fn load_all(
     let tables = Tables {
         profiles: String::new(),
         companies: table.to_owned(),
-        tokens: String::new(),
     };
     let store = Store::new(dynamodb_client().await, tables);
     for (path, config) in configs {

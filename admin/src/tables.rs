@@ -25,6 +25,9 @@ pub struct TableSpec {
 pub struct IndexSpec {
     pub name: String,
     pub key: Vec<(String, String)>,
+    /// `ALL`, `KEYS_ONLY` or `INCLUDE` (with `non_key_attributes`), as declared.
+    pub projection: String,
+    pub non_key_attributes: Vec<String>,
 }
 
 pub fn read_template(path: &Path) -> Result<Vec<TableSpec>, String> {
@@ -78,7 +81,30 @@ pub fn read_template(path: &Path) -> Result<Vec<TableSpec>, String> {
                     .ok_or_else(|| format!("{logical_id}: index without IndexName"))?
                     .to_owned();
                 let key = pairs(index.get("KeySchema"), "AttributeName", "KeyType")?;
-                indexes.push(IndexSpec { name, key });
+                let projection = index
+                    .get("Projection")
+                    .ok_or_else(|| format!("{logical_id}: index {name} without Projection"))?;
+                let non_key_attributes = projection
+                    .get("NonKeyAttributes")
+                    .and_then(Value::as_sequence)
+                    .map(|list| {
+                        list.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let projection = projection
+                    .get("ProjectionType")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| format!("{logical_id}: index {name} without ProjectionType"))?
+                    .to_owned();
+                indexes.push(IndexSpec {
+                    name,
+                    key,
+                    projection,
+                    non_key_attributes,
+                });
             }
         }
         let ttl_attribute = props
@@ -155,7 +181,11 @@ async fn create(client: &Client, spec: &TableSpec) -> Result<(), String> {
                 .set_key_schema(Some(key_schema(&index.key)?))
                 .projection(
                     Projection::builder()
-                        .projection_type(ProjectionType::All)
+                        .projection_type(ProjectionType::from(index.projection.as_str()))
+                        .set_non_key_attributes(
+                            (!index.non_key_attributes.is_empty())
+                                .then(|| index.non_key_attributes.clone()),
+                        )
                         .build(),
                 )
                 .build()
@@ -215,8 +245,31 @@ mod tests {
             .iter()
             .find(|s| s.logical_id == "ProfilesTable")
             .unwrap();
-        assert_eq!(profiles.key, vec![("pk".to_owned(), "HASH".to_owned())]);
-        assert_eq!(profiles.attributes, vec![("pk".to_owned(), "S".to_owned())]);
+        assert_eq!(
+            profiles.key,
+            vec![
+                ("PK".to_owned(), "HASH".to_owned()),
+                ("SK".to_owned(), "RANGE".to_owned())
+            ]
+        );
+        // Every index the store queries, by the attribute it writes, sorted by `ord`.
+        for (index, attribute) in idp_core::store::INDEXES {
+            let spec = profiles
+                .indexes
+                .iter()
+                .find(|i| i.name == *index)
+                .unwrap_or_else(|| panic!("template lacks index {index}"));
+            assert_eq!(
+                spec.key,
+                vec![
+                    ((*attribute).to_owned(), "HASH".to_owned()),
+                    ("ord".to_owned(), "RANGE".to_owned())
+                ]
+            );
+            assert_eq!(spec.projection, "KEYS_ONLY");
+        }
+        assert_eq!(profiles.indexes.len(), idp_core::store::INDEXES.len());
+        assert_eq!(profiles.ttl_attribute.as_deref(), Some("expires_at"));
         let companies = specs
             .iter()
             .find(|s| s.logical_id == "CompaniesTable")

@@ -2,7 +2,7 @@
 -- measurement (the JVM interprets it at first). DynamoDB Local does not check signatures, so a
 -- well-formed header with a dummy signature is enough. DDB_TABLE and DDB_KEY name the item.
 wrk.method = "POST"
-wrk.body = string.format('{"TableName":"%s","Key":{"pk":{"S":"%s"}},"ConsistentRead":true}',
+wrk.body = string.format('{"TableName":"%s","Key":{"PK":{"S":"%s"},"SK":{"S":"profile"}},"ConsistentRead":true}',
   os.getenv("DDB_TABLE"), os.getenv("DDB_KEY"))
 wrk.headers["Content-Type"] = "application/x-amz-json-1.0"
 wrk.headers["X-Amz-Target"] = "DynamoDB_20120810.GetItem"

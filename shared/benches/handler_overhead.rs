@@ -106,7 +106,6 @@ const ORIGIN: &str = "test_idp";
 
 const PROFILES_TABLE: &str = "bench-profiles";
 const COMPANIES_TABLE: &str = "bench-companies";
-const TOKENS_TABLE: &str = "bench-tokens";
 
 // ---------------------------------------------------------------------------------------------
 // The in-process transport.
@@ -115,7 +114,7 @@ const GET_ITEM: &str = "DynamoDB_20120810.GetItem";
 const PUT_ITEM: &str = "DynamoDB_20120810.PutItem";
 const UPDATE_ITEM: &str = "DynamoDB_20120810.UpdateItem";
 const DELETE_ITEM: &str = "DynamoDB_20120810.DeleteItem";
-const BATCH_GET_ITEM: &str = "DynamoDB_20120810.BatchGetItem";
+const QUERY: &str = "DynamoDB_20120810.Query";
 const TRANSACT_WRITE_ITEMS: &str = "DynamoDB_20120810.TransactWriteItems";
 /// SES v2 is REST-JSON: no `x-amz-target`, `POST /v2/email/outbound-emails`.
 const SES_SEND_EMAIL: &str = "SESv2.SendEmail";
@@ -223,6 +222,11 @@ impl Wire {
             projected: Mutex::default(),
         };
         self.route(GET_ITEM, needle, answer);
+    }
+
+    /// Answers the `Query`s whose body contains `needle` with `items`, in that order.
+    fn serve_query(&self, needle: &str, items: &[&Value]) {
+        self.serve(QUERY, needle, &query_answer(items));
     }
 
     fn route(&self, op: &'static str, needle: &str, answer: Answer) {
@@ -491,6 +495,11 @@ fn ops(recorded: &[(String, Value)]) -> Vec<&str> {
         .collect()
 }
 
+/// A `Query` answer holding `items`, in one page.
+fn query_answer(items: &[&Value]) -> Value {
+    json!({"Items": items, "Count": items.len(), "ScannedCount": items.len()})
+}
+
 /// A JSON string literal as the SDK writes it, to find a key in a request body.
 fn quoted(text: &str) -> String {
     serde_json::to_string(text).unwrap()
@@ -539,7 +548,6 @@ impl Fixture {
         let tables = Tables {
             profiles: PROFILES_TABLE.into(),
             companies: COMPANIES_TABLE.into(),
-            tokens: TOKENS_TABLE.into(),
         };
         let app = Arc::new(
             App::new(
@@ -606,13 +614,14 @@ impl Fixture {
                 profile_item = item;
             } else {
                 // Identifier reservations, read by login and the password change.
-                wire.serve_item(&quoted(item["pk"]["S"].as_str().unwrap()), &item);
+                wire.serve_item(&quoted(item["PK"]["S"].as_str().unwrap()), &item);
             }
         }
-        assert_eq!(profile_item["pk"]["S"], profile_key.as_str());
+        assert_eq!(profile_item["PK"]["S"], profile_key.as_str());
 
         // Its first password, set through the handler (argon2 at `CHEAPEST`).
         wire.serve_item(&quoted(&profile_key), &profile_item);
+        wire.serve_query(&quoted(&profile_key), &[&profile_item]);
         let add = Call::new(
             "PATCH",
             format!("{}/{uuid}", profiles_path()),
@@ -625,22 +634,14 @@ impl Fixture {
         let (status, body) = status_and_body(response);
         assert_eq!(status, 201, "setup: add password: {body}");
         eprintln!("setup: add_password sent {:?}", ops(&recorded));
-        // Its update, `SET password_hash = :h, password_set_at = :now, updated_at = :now`,
-        // applied to the item.
-        let update = body_of(&recorded, UPDATE_ITEM);
-        assert!(
-            update["UpdateExpression"]
-                .as_str()
-                .unwrap()
-                .starts_with("SET password_hash = :h, password_set_at = :now, updated_at = :now"),
-            "setup: the password update changed: {update}"
-        );
-        let values = &update["ExpressionAttributeValues"];
-        let mut with_password = profile_item.clone();
-        with_password["password_hash"] = values[":h"].clone();
-        with_password["password_set_at"] = values[":now"].clone();
-        with_password["updated_at"] = values[":now"].clone();
-        wire.serve_item(&quoted(&profile_key), &with_password);
+        // The credential it put, served with the profile from now on.
+        let (_, password_item) = put_items(&recorded)
+            .into_iter()
+            .find(|(_, item)| item["SK"]["S"] == "credential#password")
+            .expect("setup: add password put no credential");
+        assert!(password_item["password_hash"]["S"].is_string());
+        let with_password = profile_item.clone();
+        wire.serve_query(&quoted(&profile_key), &[&password_item, &profile_item]);
 
         // A password-change token, issued through the request handler and read from the mail.
         let request_change = Call::new(
@@ -660,7 +661,7 @@ impl Fixture {
         eprintln!("setup: password_change_request sent {:?}", ops(&recorded));
         let (_, token_item) = put_items(&recorded)
             .into_iter()
-            .find(|(table, _)| table == TOKENS_TABLE)
+            .find(|(_, item)| item["SK"]["S"] == "token#password-change")
             .expect("setup: no token written");
         let mail = body_of(&recorded, SES_SEND_EMAIL)["Content"]["Simple"]["Body"]["Text"]["Data"]
             .as_str()
@@ -680,14 +681,11 @@ impl Fixture {
             .take_while(char::is_ascii_alphanumeric)
             .collect();
         assert_eq!(reset_token.len(), 20, "setup: token from the mail");
-        wire.serve(
-            BATCH_GET_ITEM,
-            "",
-            &json!({
-                "Responses": {PROFILES_TABLE: [with_password], TOKENS_TABLE: [token_item]},
-                "UnprocessedKeys": {}
-            }),
-        );
+        // The profile's partition as each reader queries it: login from the credentials to the
+        // profile (`BETWEEN … AND :to`), the confirm from the credentials on, token included.
+        let login_partition = query_answer(&[&password_item, &profile_item]);
+        let confirm_partition = query_answer(&[&password_item, &profile_item, &token_item]);
+        let no_password_partition = query_answer(&[&profile_item]);
 
         // `set_active` asks for ALL_NEW: the item with the status it set.
         let with_active = |active: bool| {
@@ -705,9 +703,10 @@ impl Fixture {
             )
             .param("uuid", &uuid)
         };
-        // Every endpoint serves the profile item it expects: without a password for
+        // Every endpoint serves the profile's items it expects: without a password for
         // add-password, with one for the rest.
         let profile_route = |item: &Value| (GET_ITEM, quoted(&profile_key), item.clone());
+        let partition_route = |answer: &Value| (QUERY, quoted(&profile_key), answer.clone());
         let endpoints = vec![
             Endpoint {
                 id: "create_profile",
@@ -735,7 +734,7 @@ impl Fixture {
                 id: "add_password",
                 expect: 201,
                 call: add,
-                routes: vec![profile_route(&profile_item)],
+                routes: vec![partition_route(&no_password_partition)],
                 handler: handler!(add_password),
                 hashes: true,
             },
@@ -748,7 +747,7 @@ impl Fixture {
                     &token,
                     json!({"credentials": {"email": EMAIL, "origin": ORIGIN, "password": PASSWORD}}),
                 ),
-                routes: vec![profile_route(&with_password)],
+                routes: vec![partition_route(&login_partition)],
                 handler: handler!(login),
                 hashes: true,
             },
@@ -794,7 +793,7 @@ impl Fixture {
                     json!({"operation": "confirm", "access_type": "email", "profile": EMAIL,
                            "token": reset_token, "password": NEW_PASSWORD}),
                 ),
-                routes: vec![profile_route(&with_password)],
+                routes: vec![partition_route(&confirm_partition)],
                 handler: handler!(password_change),
                 hashes: true,
             },
@@ -1212,7 +1211,8 @@ fn bench_components(c: &mut Criterion, fixture: &Fixture, clocks: &[Clock]) {
         client
             .get_item()
             .table_name(PROFILES_TABLE)
-            .key("pk", key.clone())
+            .key("PK", key.clone())
+            .key("SK", AttributeValue::S("profile".into()))
             .consistent_read(true)
             .send()
     };
@@ -1301,7 +1301,8 @@ fn bench_without_logs(c: &mut Criterion, fixture: &Fixture, clocks: &[Clock]) {
         client
             .get_item()
             .table_name(PROFILES_TABLE)
-            .key("pk", key.clone())
+            .key("PK", key.clone())
+            .key("SK", AttributeValue::S("profile".into()))
             .consistent_read(true)
             .send()
     };

@@ -271,7 +271,7 @@ async fn dynamodb_dying_mid_burst_gives_clean_503s_and_nothing_half_written() {
         .filter(|i| kind(i) == "identifier")
         .map(|i| {
             (
-                i["pk"].as_s().unwrap().clone(),
+                i["PK"].as_s().unwrap().clone(),
                 i["uuid"].as_s().unwrap().clone(),
             )
         })

@@ -146,8 +146,14 @@ async fn add_password_answers_every_documented_case() {
                      "errors": "No new credentials were created"})
         )
     );
-    let item = profile_item(&app, &company, &uuid).await;
+    let item = password_item(&app, &company, &uuid).await;
     let stored = item["password_hash"].as_s().unwrap();
+    assert!(
+        !profile_item(&app, &company, &uuid)
+            .await
+            .contains_key("password_hash"),
+        "the profile item holds no secret"
+    );
     assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
     assert!(!stored.contains(GOOD));
 
@@ -310,13 +316,13 @@ async fn repeated_failures_lock_the_profile_even_against_the_right_password() {
             failed_login()
         );
     }
-    let item = profile_item(&app, &company, &uuid).await;
+    let item = password_item(&app, &company, &uuid).await;
     assert_eq!(item["failed_logins"].as_n().unwrap(), "3");
     // Locked: the right password gets the same answer.
     assert_eq!(log_in(&app, &company, creds(1, GOOD)).await, failed_login());
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(log_in(&app, &company, creds(1, GOOD)).await.0, 200);
-    let item = profile_item(&app, &company, &uuid).await;
+    let item = password_item(&app, &company, &uuid).await;
     assert!(!item.contains_key("failed_logins") && !item.contains_key("locked_until"));
 }
 
@@ -337,7 +343,7 @@ async fn concurrent_wrong_guesses_are_all_counted() {
     for task in tasks {
         assert_eq!(task.await.unwrap(), failed_login());
     }
-    let item = profile_item(&app, &company, &uuid).await;
+    let item = password_item(&app, &company, &uuid).await;
     assert_eq!(
         item["failed_logins"].as_n().unwrap(),
         "10",
@@ -372,7 +378,7 @@ async fn a_login_upgrades_a_hash_made_with_older_parameters() {
     )
     .await;
     assert_eq!(log_in(&new_app, &company, creds(1, GOOD)).await.0, 200);
-    let upgraded = profile_item(&new_app, &company, &uuid).await["password_hash"]
+    let upgraded = password_item(&new_app, &company, &uuid).await["password_hash"]
         .as_s()
         .unwrap()
         .clone();
@@ -382,7 +388,7 @@ async fn a_login_upgrades_a_hash_made_with_older_parameters() {
     );
     // Logged in again: the upgraded hash verifies and is left as it is.
     assert_eq!(log_in(&new_app, &company, creds(1, GOOD)).await.0, 200);
-    let after = profile_item(&new_app, &company, &uuid).await["password_hash"]
+    let after = password_item(&new_app, &company, &uuid).await["password_hash"]
         .as_s()
         .unwrap()
         .clone();

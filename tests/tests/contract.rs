@@ -178,11 +178,10 @@ fn every_function_gets_the_tables_the_store_reads() {
     let text = std::fs::read_to_string(format!("{REPO}/template.yaml")).unwrap();
     let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
     let env = &doc["Globals"]["Function"]["Environment"]["Variables"];
-    // `Tables::from_env` reads these three variables; each must name a table of the template.
+    // `Tables::from_env` reads these two variables; each must name a table of the template.
     for (variable, table) in [
         ("PROFILES_TABLE", "ProfilesTable"),
         ("COMPANIES_TABLE", "CompaniesTable"),
-        ("TOKENS_TABLE", "TokensTable"),
     ] {
         let reference = format!("{:?}", env[variable]);
         assert!(reference.contains(table), "{variable}: {reference}");

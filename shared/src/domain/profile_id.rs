@@ -18,6 +18,11 @@ impl ProfileId {
         }
         Uuid::try_parse(raw).ok().map(Self)
     }
+
+    /// The 128 bits, for the index keys derived from them (shard, order among equal times).
+    pub fn as_u128(self) -> u128 {
+        self.0.as_u128()
+    }
 }
 
 impl fmt::Display for ProfileId {

@@ -15,6 +15,14 @@ pub fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
+/// The primary key of an item.
+pub fn key(pk: impl Into<String>, sk: &str) -> Item {
+    let mut key = Item::new();
+    key.insert(super::keys::PK.into(), s(pk));
+    key.insert(super::keys::SK.into(), s(sk));
+    key
+}
+
 pub fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
     item.get(name)
         .and_then(|v| v.as_s().ok())

@@ -8,13 +8,13 @@ use aws_sdk_dynamodb::Client;
 use super::attributes::s;
 use super::{Store, StoreError};
 
-/// Table names, from the environment the template (or the local stack) sets.
+/// Table names, from the environment the template (or the local stack) sets: the profiles
+/// table (profiles, reservations, credentials, tokens; TTL on `expires_at`) and the company
+/// configurations.
 #[derive(Debug, Clone)]
 pub struct Tables {
     pub profiles: String,
     pub companies: String,
-    /// Password-change tokens (with TTL on `expires_at`).
-    pub tokens: String,
 }
 
 impl Tables {
@@ -22,7 +22,6 @@ impl Tables {
         Ok(Self {
             profiles: required_env("PROFILES_TABLE")?,
             companies: required_env("COMPANIES_TABLE")?,
-            tokens: required_env("TOKENS_TABLE")?,
         })
     }
 }

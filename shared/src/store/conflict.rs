@@ -4,6 +4,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::CancellationReason;
+
 use super::StoreError;
 
 /// How many times a write cancelled by a conflict is tried again.
@@ -51,6 +55,23 @@ where
     Err(StoreError::Unavailable(format!(
         "a write still conflicted after {CONFLICT_RETRIES} retries"
     )))
+}
+
+/// The code of the `i`th item's cancellation reason (`None` when that item was fine).
+pub(super) fn reason_code(reasons: &[CancellationReason], i: usize) -> &str {
+    reasons.get(i).and_then(|r| r.code()).unwrap_or("None")
+}
+
+/// The reasons of a cancelled transaction, one per item in the order of the items.
+pub(super) fn cancellation_reasons<R>(
+    err: &SdkError<TransactWriteItemsError, R>,
+) -> Option<&[CancellationReason]> {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+            Some(e.cancellation_reasons())
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -1,17 +1,21 @@
-//! Passwords and login state on the profile item: `password_hash` (PHC string),
-//! `failed_logins` (consecutive failures) and `locked_until` (epoch milliseconds).
-//! These attributes never reach [`Profile`], so no response can carry them.
+//! The password credential, an item of its own in the profile's partition
+//! (`SK = credential#password`): `password_hash` (PHC string), `password_set_at`,
+//! `failed_logins` (consecutive failures), `last_failed_at` and `locked_until` (epoch
+//! milliseconds). The profile item holds no secret, so neither an index nor a response built
+//! from it can carry one.
 
 use std::fmt;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
 
-use super::attributes::{Item, get_bool, get_s, n, s};
-use super::conflict::backoff;
-use super::profiles::{profile_from_item, unix_now};
-use super::{Store, StoreError, keys};
+use super::attributes::{Item, get_s, key, n, s};
+use super::conflict::{Try, backoff, cancellation_reasons, reason_code, retry_conflicts};
+use super::profiles::{Collection, profile_from_item, unix_now};
+use super::{Store, StoreError, index, keys};
 use crate::company::LockoutPolicy;
 use crate::domain::{CompanyId, Email, ProfileId};
 use crate::profile::Profile;
@@ -40,13 +44,21 @@ impl LoginRecord {
         self.locked_until_ms.is_some_and(|until| until > now_ms)
     }
 
-    pub(crate) fn from_item(item: &Item) -> Result<Self, StoreError> {
-        Ok(Self {
-            profile: profile_from_item(item)?,
-            password_hash: get_s(item, "password_hash").map(str::to_owned),
-            failed_logins: number(item, "failed_logins").unwrap_or(0) as u32,
-            locked_until_ms: number(item, "locked_until"),
-        })
+    /// The profile and its password credential, when the collection has a profile.
+    pub(crate) fn from_collection(collection: &Collection) -> Result<Option<Self>, StoreError> {
+        let Some(profile) = &collection.profile else {
+            return Ok(None);
+        };
+        let password = collection.password.as_ref();
+        let get_n = |name: &str| password.and_then(|item| number(item, name));
+        Ok(Some(Self {
+            profile: profile_from_item(profile)?,
+            password_hash: password
+                .and_then(|item| get_s(item, "password_hash"))
+                .map(str::to_owned),
+            failed_logins: get_n("failed_logins").unwrap_or(0) as u32,
+            locked_until_ms: get_n("locked_until"),
+        }))
     }
 }
 
@@ -134,7 +146,7 @@ impl Store {
             .client
             .get_item()
             .table_name(&self.tables.profiles)
-            .key("pk", s(identifier_key))
+            .set_key(Some(key(identifier_key, keys::RESERVATION)))
             .consistent_read(true)
             .expression_attribute_names("#u", "uuid");
         let request = if with_email {
@@ -147,52 +159,92 @@ impl Store {
         Ok(request.send().await?.item)
     }
 
+    /// The profile with its password credential: one `Query` of the partition, from the first
+    /// credential to the profile.
     pub async fn get_login_record(
         &self,
         company: &CompanyId,
         id: ProfileId,
     ) -> Result<Option<LoginRecord>, StoreError> {
-        let item = self.profile_item(company, id).await?;
-        item.as_ref().map(LoginRecord::from_item).transpose()
+        let collection = self
+            .collection(company, id, keys::CREDENTIALS_FROM, Some(keys::PROFILE))
+            .await?;
+        LoginRecord::from_collection(&collection)
     }
 
-    /// Sets the first password of an active profile, in one conditional write: a profile that
-    /// already has one keeps it, whatever races with this call.
+    /// Sets the first password of an active profile, in one transaction: the profile is
+    /// checked (exists, active) and the credential put only if the profile has none, so a
+    /// profile that already has one keeps it, whatever races with this call.
     pub async fn set_first_password(
         &self,
         company: &CompanyId,
         id: ProfileId,
         phc: &str,
     ) -> Result<SetPassword, StoreError> {
-        let result = self
-            .client
-            .update_item()
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Failed(e.to_string());
+        let now = unix_now();
+        let partition = keys::profile(company, id);
+        let profile = ConditionCheck::builder()
             .table_name(&self.tables.profiles)
-            .key("pk", s(keys::profile(company, id)))
-            .update_expression(
-                "SET password_hash = :h, password_set_at = :now, updated_at = :now \
-                 REMOVE failed_logins, locked_until",
-            )
-            .condition_expression(
-                "attribute_exists(pk) AND active = :yes AND attribute_not_exists(password_hash)",
-            )
-            .expression_attribute_values(":h", s(phc))
-            .expression_attribute_values(":now", n(unix_now()))
+            .set_key(Some(key(&partition, keys::PROFILE)))
+            .condition_expression("attribute_exists(PK) AND active = :yes")
             .expression_attribute_values(":yes", AttributeValue::Bool(true))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(SetPassword::Created),
-            Err(err) => match condition_failed_item(&err) {
-                Some(None) => Ok(SetPassword::NotFound),
-                Some(Some(old)) if get_bool(old, "active") != Some(true) => {
-                    Ok(SetPassword::Inactive)
-                }
-                Some(Some(_)) => Ok(SetPassword::AlreadySet),
-                None => Err(err.into()),
-            },
-        }
+            .build()
+            .map_err(build)?;
+        let mut item = key(&partition, keys::PASSWORD);
+        item.insert("kind".into(), s("credential"));
+        item.insert("company_id".into(), s(company.as_str()));
+        item.insert("uuid".into(), s(id.to_string()));
+        item.insert("password_hash".into(), s(phc));
+        item.insert("password_set_at".into(), n(now));
+        let credential = Put::builder()
+            .table_name(&self.tables.profiles)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(build)?;
+        let (profile, credential) = (&profile, &credential);
+        retry_conflicts(|| async move {
+            let result = self
+                .client
+                .transact_write_items()
+                .transact_items(
+                    TransactWriteItem::builder()
+                        .condition_check(profile.clone())
+                        .build(),
+                )
+                .transact_items(TransactWriteItem::builder().put(credential.clone()).build())
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(Try::Done(SetPassword::Created)),
+                Err(err) => err,
+            };
+            let Some(reasons) = cancellation_reasons(&err) else {
+                return Err(err.into());
+            };
+            // Reasons come in the order of the items: profile, then credential.
+            let code = |i: usize| reason_code(reasons, i);
+            if code(0) == "ConditionalCheckFailed" {
+                let old = reasons
+                    .first()
+                    .and_then(|r| r.item())
+                    .filter(|i| !i.is_empty());
+                return Ok(Try::Done(match old {
+                    None => SetPassword::NotFound,
+                    Some(_) => SetPassword::Inactive,
+                }));
+            }
+            if code(1) == "ConditionalCheckFailed" {
+                return Ok(Try::Done(SetPassword::AlreadySet));
+            }
+            if code(0) == "TransactionConflict" || code(1) == "TransactionConflict" {
+                return Ok(Try::Conflict);
+            }
+            Err(err.into())
+        })
+        .await
     }
 
     /// Counts one more consecutive failure and starts the wait the policy sets for it.
@@ -212,7 +264,7 @@ impl Store {
                 .client
                 .update_item()
                 .table_name(&self.tables.profiles)
-                .key("pk", s(keys::profile(company, id)))
+                .set_key(Some(key(keys::profile(company, id), keys::PASSWORD)))
                 .expression_attribute_values(":n", n(failures))
                 .expression_attribute_values(":now", n(now))
                 .return_values_on_condition_check_failure(
@@ -228,18 +280,18 @@ impl Store {
             };
             update = if observed == 0 {
                 update.condition_expression(
-                    "attribute_exists(pk) AND (attribute_not_exists(failed_logins) OR failed_logins = :zero)",
+                    "attribute_exists(PK) AND (attribute_not_exists(failed_logins) OR failed_logins = :zero)",
                 )
                 .expression_attribute_values(":zero", n(0))
             } else {
                 update
-                    .condition_expression("attribute_exists(pk) AND failed_logins = :old")
+                    .condition_expression("attribute_exists(PK) AND failed_logins = :old")
                     .expression_attribute_values(":old", n(observed))
             };
             match update.send().await {
                 Ok(_) => return Ok(()),
                 Err(err) => match condition_failed_item(&err) {
-                    // The profile is gone: nothing to count.
+                    // No password (or no profile): nothing to count.
                     Some(None) => return Ok(()),
                     Some(Some(current)) => {
                         observed = number(current, "failed_logins").unwrap_or(0) as u32;
@@ -274,7 +326,7 @@ impl Store {
             .client
             .update_item()
             .table_name(&self.tables.profiles)
-            .key("pk", s(keys::profile(company, id)));
+            .set_key(Some(key(keys::profile(company, id), keys::PASSWORD)));
         update = match rehash {
             Some((old, new)) => update
                 .update_expression("SET password_hash = :new REMOVE failed_logins, locked_until")
@@ -283,7 +335,7 @@ impl Store {
                 .expression_attribute_values(":new", s(new)),
             None => update
                 .update_expression("REMOVE failed_logins, locked_until")
-                .condition_expression("attribute_exists(pk)"),
+                .condition_expression("attribute_exists(PK)"),
         };
         match update.send().await {
             Ok(_) => Ok(()),
@@ -293,7 +345,8 @@ impl Store {
         }
     }
 
-    /// Activates or deactivates in one conditional write that returns the new profile.
+    /// Activates or deactivates in one conditional write that returns the new profile; the
+    /// same write moves the profile between the indexes' active and disabled ranges.
     pub async fn set_active(
         &self,
         company: &CompanyId,
@@ -304,10 +357,15 @@ impl Store {
             .client
             .update_item()
             .table_name(&self.tables.profiles)
-            .key("pk", s(keys::profile(company, id)))
-            .update_expression("SET active = :a, updated_at = :now")
-            .condition_expression("attribute_exists(pk) AND active <> :a")
+            .set_key(Some(key(keys::profile(company, id), keys::PROFILE)))
+            .update_expression(
+                "SET active = :a, updated_at = :now, version = version + :one, #ord = #ord + :flip",
+            )
+            .condition_expression("attribute_exists(PK) AND active <> :a")
+            .expression_attribute_names("#ord", index::ORD)
             .expression_attribute_values(":a", AttributeValue::Bool(active))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":flip", index::flip(active))
             .expression_attribute_values(":now", n(unix_now()))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)

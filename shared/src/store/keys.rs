@@ -1,4 +1,10 @@
-//! Item keys. Company ids are restricted to characters without `#`, and identifier values are
+//! Item keys of the profiles table (generic `PK`/`SK`, docs/design.md "Data model").
+//!
+//! A profile's items share one partition, `company#{company}#profile#{uuid}`, told apart by
+//! `SK`. Their sort keys are chosen so that one `Query` reads just what an operation needs:
+//! `audit#…` < `credential#…` < `profile` < `token#…`, so "credentials and profile" is
+//! `SK BETWEEN credential# AND profile` and "everything but the audit trail" is
+//! `SK >= credential#`. Company ids cannot contain `#` and identifier values are
 //! length-prefixed, so no two different inputs can produce the same key.
 
 use std::fmt::Write;
@@ -6,16 +12,29 @@ use std::fmt::Write;
 use crate::company::IdentifierSet;
 use crate::domain::{CompanyId, ProfileAttributes, ProfileId};
 
+/// The partition key attribute.
+pub const PK: &str = "PK";
+/// The sort key attribute.
+pub const SK: &str = "SK";
+
+/// `SK` of the profile item itself.
+pub const PROFILE: &str = "profile";
+/// `SK` of the password credential (later credentials: `credential#passkey#{id}`, …).
+pub const PASSWORD: &str = "credential#password";
+/// The smallest `SK` of any credential.
+pub const CREDENTIALS_FROM: &str = "credential#";
+/// `SK` of the pending password-change token: one per profile, so a new one supersedes it.
+pub const PASSWORD_TOKEN: &str = "token#password-change";
+/// `SK` of an identifier reservation (its own partition).
+pub const RESERVATION: &str = "reservation";
+
+/// `PK` of every item of one profile.
 pub fn profile(company: &CompanyId, id: ProfileId) -> String {
     format!("company#{company}#profile#{id}")
 }
 
-pub fn password_token(company: &CompanyId, id: ProfileId) -> String {
-    format!("company#{company}#password-token#{id}")
-}
-
-/// The key that reserves `set`'s values for one profile, or `None` when the profile lacks one
-/// of the set's fields.
+/// `PK` of the reservation of `set`'s values for one profile, or `None` when the profile lacks
+/// one of the set's fields.
 pub fn identifier(
     company: &CompanyId,
     set: &IdentifierSet,
@@ -69,5 +88,14 @@ mod tests {
             identifier(&company, &set, &attrs(json!({"email": "A@x.com"}))),
             identifier(&company, &set, &attrs(json!({"email": "a@X.com"})))
         );
+    }
+
+    #[test]
+    fn sort_keys_order_as_the_queries_assume() {
+        let audit = "audit#2026-12-01T00:00:00.000Z#0";
+        assert!(audit < CREDENTIALS_FROM);
+        assert!(CREDENTIALS_FROM < PASSWORD && PASSWORD < PROFILE);
+        assert!(PROFILE < PASSWORD_TOKEN);
+        assert!("credential#passkey#x" < PROFILE && "credential#totp" < PROFILE);
     }
 }

@@ -1,13 +1,14 @@
 //! DynamoDB persistence. One client per cold start, shared by every invocation.
 //!
-//! Data model (one table for profiles, one for company configurations):
-//! - profile item: `pk = company#{company}#profile#{uuid}`;
-//! - identifier item: `pk = company#{company}#identifier#{set}#{len}:{value}...`, holding the
-//!   profile's uuid and, when it has one, its e-mail (profile fields are immutable). Identifier
-//!   items are written in the same transaction as the profile with `attribute_not_exists(pk)`,
-//!   which is what makes identifiers unique under concurrency.
-//! - password-change token (tokens table): `pk = company#{company}#password-token#{uuid}`, one
-//!   per profile, so a new request replaces (supersedes) the previous token.
+//! Data model (docs/design.md has it whole, with its arithmetic): one table for everything of
+//! the profiles, with generic keys `PK`/`SK` ([`keys`]), and one for company configurations.
+//! - a profile's items share the partition `company#{company}#profile#{uuid}`: the profile
+//!   (`SK = profile`), its credentials (`credential#password`), its pending password-change
+//!   token (`token#password-change`) and, later, its audit trail (`audit#…`);
+//! - an identifier reservation is an item of its own (`PK = company#{company}#identifier#…`),
+//!   written in the same transaction as the profile with `attribute_not_exists(PK)`, which is
+//!   what makes identifiers unique under concurrency;
+//! - listing and search go through sparse, keys-only indexes on the profile item ([`index`]).
 
 mod attributes;
 mod client;
@@ -15,6 +16,7 @@ mod companies;
 mod conflict;
 mod credentials;
 mod error;
+pub mod index;
 pub mod keys;
 mod profiles;
 mod tokens;
@@ -22,6 +24,7 @@ mod tokens;
 pub use client::{Tables, dynamodb_client, with_bounds};
 pub use credentials::{IdentifierOwner, LoginRecord, SetPassword, StatusChange, now_ms};
 pub use error::StoreError;
+pub use index::INDEXES;
 pub use profiles::{CreateOutcome, NewProfile};
 pub use tokens::{ChangeOutcome, IssueOutcome, TokenCheck};
 

@@ -5,9 +5,9 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde_json::{Map, Value};
 
-use super::attributes::{Item, get_bool, get_s, n, s, to_json};
+use super::attributes::{Item, get_bool, get_s, key, n, s, to_json};
 use super::conflict::{Try, retry_conflicts};
-use super::{Store, StoreError, keys};
+use super::{Store, StoreError, index, keys};
 use crate::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId};
 use crate::profile::Profile;
 
@@ -55,10 +55,9 @@ impl Store {
     }
 
     fn create_items(&self, profile: &NewProfile) -> Result<Vec<TransactWriteItem>, StoreError> {
-        let now = unix_now();
-        let profile_key = keys::profile(&profile.company, profile.id);
-        let mut item = Item::new();
-        item.insert("pk".into(), s(&profile_key));
+        let now_ms = super::now_ms();
+        let now = now_ms / 1000;
+        let mut item = key(keys::profile(&profile.company, profile.id), keys::PROFILE);
         item.insert("kind".into(), s("profile"));
         item.insert("company_id".into(), s(profile.company.as_str()));
         item.insert("uuid".into(), s(profile.id.to_string()));
@@ -87,19 +86,30 @@ impl Store {
             "identifier_keys".into(),
             AttributeValue::L(profile.identifier_keys.iter().map(s).collect()),
         );
+        // Every write of the profile item adds one, and a read-modify-write (update, erasure)
+        // is conditioned on the version it read.
+        item.insert("version".into(), n(1));
         item.insert("created_at".into(), n(now));
         item.insert("updated_at".into(), n(now));
+        item.extend(index::attributes(
+            &profile.company,
+            profile.id,
+            &profile.attributes,
+            &profile.identification_provider,
+            now_ms,
+            profile.active,
+        ));
 
         let mut writes = vec![self.put_new(item)?];
         let email = profile.attributes.get(ProfileField::Email);
-        for key in &profile.identifier_keys {
-            let mut reservation = Item::new();
-            reservation.insert("pk".into(), s(key));
+        for reservation_key in &profile.identifier_keys {
+            let mut reservation = key(reservation_key, keys::RESERVATION);
             reservation.insert("kind".into(), s("identifier"));
             reservation.insert("company_id".into(), s(profile.company.as_str()));
             reservation.insert("uuid".into(), s(profile.id.to_string()));
-            // Immutable in this API, so it can be kept here: a password-change request then
-            // needs the profile item only for a condition, not for a read.
+            // Kept here so that a password-change request needs the profile item only for a
+            // condition, not for a read; an update of the e-mail rewrites it in the same
+            // transaction.
             if let Some(email) = email {
                 reservation.insert("email".into(), s(email));
             }
@@ -113,7 +123,7 @@ impl Store {
         let put = Put::builder()
             .table_name(&self.tables.profiles)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression("attribute_not_exists(PK)")
             .build()
             .map_err(|e| StoreError::Failed(e.to_string()))?;
         Ok(TransactWriteItem::builder().put(put).build())
@@ -129,7 +139,7 @@ impl Store {
         item.as_ref().map(profile_from_item).transpose()
     }
 
-    /// The whole profile item (credentials included), read strongly consistent.
+    /// The profile item, read strongly consistent.
     pub(crate) async fn profile_item(
         &self,
         company: &CompanyId,
@@ -139,11 +149,50 @@ impl Store {
             .client
             .get_item()
             .table_name(&self.tables.profiles)
-            .key("pk", s(keys::profile(company, id)))
+            .set_key(Some(key(keys::profile(company, id), keys::PROFILE)))
             .consistent_read(true)
             .send()
             .await?;
         Ok(output.item)
+    }
+
+    /// The items of one profile's partition whose `SK` is at least `from` (and at most `to`),
+    /// in one strongly consistent `Query`.
+    pub(crate) async fn collection(
+        &self,
+        company: &CompanyId,
+        id: ProfileId,
+        from: &str,
+        to: Option<&str>,
+    ) -> Result<Collection, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let request = self
+                .client
+                .query()
+                .table_name(&self.tables.profiles)
+                .expression_attribute_names("#pk", keys::PK)
+                .expression_attribute_names("#sk", keys::SK)
+                .expression_attribute_values(":pk", s(keys::profile(company, id)))
+                .expression_attribute_values(":from", s(from))
+                .consistent_read(true)
+                .set_exclusive_start_key(start);
+            let request = match to {
+                Some(to) => request
+                    .key_condition_expression("#pk = :pk AND #sk BETWEEN :from AND :to")
+                    .expression_attribute_values(":to", s(to)),
+                None => request.key_condition_expression("#pk = :pk AND #sk >= :from"),
+            };
+            let page = request.send().await?;
+            items.extend(page.items.unwrap_or_default());
+            // A profile's credentials, profile and token are a few KB, far below a page's
+            // 1 MB: a second page only comes if that ever stops being true.
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(Collection::from_items(items));
+            }
+        }
     }
 }
 
@@ -210,4 +259,31 @@ pub(crate) fn unix_now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// The `SK`s of a profile's items in `items` (as a `Query` of its partition returns them),
+/// split into the profile, its password credential and its password-change token.
+pub(crate) struct Collection {
+    pub profile: Option<Item>,
+    pub password: Option<Item>,
+    pub token: Option<Item>,
+}
+
+impl Collection {
+    pub(crate) fn from_items(items: Vec<Item>) -> Self {
+        let mut collection = Self {
+            profile: None,
+            password: None,
+            token: None,
+        };
+        for item in items {
+            match get_s(&item, keys::SK) {
+                Some(keys::PROFILE) => collection.profile = Some(item),
+                Some(keys::PASSWORD) => collection.password = Some(item),
+                Some(keys::PASSWORD_TOKEN) => collection.token = Some(item),
+                _ => {}
+            }
+        }
+        collection
+    }
 }

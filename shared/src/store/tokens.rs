@@ -1,17 +1,18 @@
-//! Password-change tokens. Only a SHA-256 digest of each token is stored (tokens carry ~119
-//! bits of entropy, so a fast hash is enough), bound to the company and profile, with an
-//! expiry (`expires_at`, also the table's TTL attribute), a count of wrong tries left, and the
-//! time of the request that issued it (for rate limiting).
+//! Password-change tokens, an item in the profile's partition (`SK = token#password-change`,
+//! so at most one per profile, and an erasure of the partition takes it). Only a SHA-256
+//! digest of each token is stored (tokens carry ~119 bits of entropy, so a fast hash is
+//! enough), bound to the company and profile, with an expiry (`expires_at`, also the table's
+//! TTL attribute), a count of wrong tries left, and the time of the request that issued it
+//! (for rate limiting).
 
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, ConditionCheck, Delete, KeysAndAttributes, Put,
-    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
 
-use super::attributes::{Item, get_s, n, s};
-use super::conflict::{Try, retry_conflicts};
+use super::attributes::{Item, key, n, s};
+use super::conflict::{Try, cancellation_reasons, reason_code, retry_conflicts};
 use super::credentials::LoginRecord;
 use super::profiles::unix_now;
 use super::{Store, StoreError, keys};
@@ -67,24 +68,27 @@ impl Store {
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Failed(e.to_string());
         // First, so that its reason comes first: an unknown or inactive profile answers as
         // such, whatever the token's state.
+        let partition = keys::profile(company, id);
         let profile = ConditionCheck::builder()
             .table_name(&self.tables.profiles)
-            .key("pk", s(keys::profile(company, id)))
-            .condition_expression("attribute_exists(pk) AND active = :yes")
+            .set_key(Some(key(&partition, keys::PROFILE)))
+            .condition_expression("attribute_exists(PK) AND active = :yes")
             .expression_attribute_values(":yes", AttributeValue::Bool(true))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(build)?;
+        let mut item = key(&partition, keys::PASSWORD_TOKEN);
+        item.insert("kind".into(), s("token"));
         let token = Put::builder()
-            .table_name(&self.tables.tokens)
-            .item("pk", s(keys::password_token(company, id)))
+            .table_name(&self.tables.profiles)
+            .set_item(Some(item))
             .item("company_id", s(company.as_str()))
             .item("uuid", s(id.to_string()))
             .item("token_digest", s(digest))
             .item("issued_at", n(now))
             .item("expires_at", n(now + u64::from(ttl_seconds)))
             .item("attempts_left", n(attempts))
-            .condition_expression("attribute_not_exists(pk) OR issued_at <= :cutoff")
+            .condition_expression("attribute_not_exists(PK) OR issued_at <= :cutoff")
             .expression_attribute_values(
                 ":cutoff",
                 n(now.saturating_sub(u64::from(min_interval_seconds))),
@@ -153,8 +157,8 @@ impl Store {
         let result = self
             .client
             .delete_item()
-            .table_name(&self.tables.tokens)
-            .key("pk", s(keys::password_token(company, id)))
+            .table_name(&self.tables.profiles)
+            .set_key(Some(token_key(company, id)))
             .condition_expression("token_digest = :d")
             .expression_attribute_values(":d", s(digest))
             .send()
@@ -172,67 +176,24 @@ impl Store {
         }
     }
 
-    /// The profile (with its credentials) and its current token, in one round trip.
+    /// The profile (with its credentials) and its current token: one `Query` of the
+    /// partition from the first credential on.
     pub async fn get_profile_and_token(
         &self,
         company: &CompanyId,
         id: ProfileId,
     ) -> Result<(Option<LoginRecord>, Option<TokenCheck>), StoreError> {
-        let profile_key = keys::profile(company, id);
-        let token_key = keys::password_token(company, id);
-        let request = |key: &str| {
-            KeysAndAttributes::builder()
-                .keys([("pk".to_owned(), s(key))].into_iter().collect())
-                .consistent_read(true)
-                .build()
-                .map_err(|e| StoreError::Failed(e.to_string()))
-        };
-        let mut pending = Some(
-            [
-                (self.tables.profiles.clone(), request(&profile_key)?),
-                (self.tables.tokens.clone(), request(&token_key)?),
-            ]
-            .into_iter()
-            .collect::<std::collections::HashMap<_, _>>(),
-        );
-        let mut items: Vec<Item> = Vec::new();
-        // DynamoDB may hand back part of a batch as unprocessed; ask again for that part.
-        for _ in 0..5 {
-            let Some(request_items) = pending.take().filter(|r| !r.is_empty()) else {
-                break;
-            };
-            let output = self
-                .client
-                .batch_get_item()
-                .set_request_items(Some(request_items))
-                .send()
-                .await?;
-            for (_, mut found) in output.responses.unwrap_or_default() {
-                items.append(&mut found);
-            }
-            pending = output.unprocessed_keys;
-        }
-        if pending.is_some_and(|p| !p.is_empty()) {
-            return Err(StoreError::Unavailable(
-                "batch read left keys unprocessed".into(),
-            ));
-        }
-        let mut record = None;
-        let mut token = None;
-        for item in &items {
-            match get_s(item, "pk") {
-                Some(pk) if pk == profile_key => record = Some(LoginRecord::from_item(item)?),
-                Some(pk) if pk == token_key => {
-                    token = Some(TokenCheck {
-                        digest: get_s(item, "token_digest").unwrap_or_default().to_owned(),
-                        expires_at: number(item, "expires_at").unwrap_or(0),
-                        attempts_left: number(item, "attempts_left").unwrap_or(0) as u32,
-                    });
-                }
-                _ => {}
-            }
-        }
-        Ok((record, token))
+        let collection = self
+            .collection(company, id, keys::CREDENTIALS_FROM, None)
+            .await?;
+        let token = collection.token.as_ref().map(|item| TokenCheck {
+            digest: super::attributes::get_s(item, "token_digest")
+                .unwrap_or_default()
+                .to_owned(),
+            expires_at: number(item, "expires_at").unwrap_or(0),
+            attempts_left: number(item, "attempts_left").unwrap_or(0) as u32,
+        });
+        Ok((LoginRecord::from_collection(&collection)?, token))
     }
 
     /// Counts a wrong try against the current token; the last allowed one deletes it.
@@ -242,12 +203,11 @@ impl Store {
         id: ProfileId,
         token: &TokenCheck,
     ) -> Result<(), StoreError> {
-        let key = keys::password_token(company, id);
         let result = if token.attempts_left <= 1 {
             self.client
                 .delete_item()
-                .table_name(&self.tables.tokens)
-                .key("pk", s(key))
+                .table_name(&self.tables.profiles)
+                .set_key(Some(token_key(company, id)))
                 .condition_expression("token_digest = :d")
                 .expression_attribute_values(":d", s(&token.digest))
                 .send()
@@ -257,8 +217,8 @@ impl Store {
         } else {
             self.client
                 .update_item()
-                .table_name(&self.tables.tokens)
-                .key("pk", s(key))
+                .table_name(&self.tables.profiles)
+                .set_key(Some(token_key(company, id)))
                 .update_expression("SET attempts_left = attempts_left - :one")
                 .condition_expression("token_digest = :d AND attempts_left > :zero")
                 .expression_attribute_values(":d", s(&token.digest))
@@ -286,9 +246,11 @@ impl Store {
         new_hash: &str,
     ) -> Result<ChangeOutcome, StoreError> {
         let now = unix_now();
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Failed(e.to_string());
+        let partition = keys::profile(company, id);
         let consume = Delete::builder()
-            .table_name(&self.tables.tokens)
-            .key("pk", s(keys::password_token(company, id)))
+            .table_name(&self.tables.profiles)
+            .set_key(Some(key(&partition, keys::PASSWORD_TOKEN)))
             .condition_expression(
                 "token_digest = :d AND expires_at > :now AND attempts_left > :zero",
             )
@@ -297,29 +259,48 @@ impl Store {
             .expression_attribute_values(":zero", n(0))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::None)
             .build()
-            .map_err(|e| StoreError::Failed(e.to_string()))?;
-        let update = Update::builder()
+            .map_err(build)?;
+        let profile = ConditionCheck::builder()
             .table_name(&self.tables.profiles)
-            .key("pk", s(keys::profile(company, id)))
-            .update_expression(
-                "SET password_hash = :h, password_set_at = :now, updated_at = :now \
-                 REMOVE failed_logins, locked_until",
-            )
-            .condition_expression("attribute_exists(pk) AND active = :yes")
-            .expression_attribute_values(":h", s(new_hash))
-            .expression_attribute_values(":now", n(now))
+            .set_key(Some(key(&partition, keys::PROFILE)))
+            .condition_expression("attribute_exists(PK) AND active = :yes")
             .expression_attribute_values(":yes", AttributeValue::Bool(true))
             .build()
-            .map_err(|e| StoreError::Failed(e.to_string()))?;
+            .map_err(build)?;
+        // Creates the credential when the profile had no password yet.
+        let credential = Update::builder()
+            .table_name(&self.tables.profiles)
+            .set_key(Some(key(&partition, keys::PASSWORD)))
+            .update_expression(
+                "SET password_hash = :h, password_set_at = :now, kind = :kind, \
+                 company_id = :c, #uuid = :u REMOVE failed_logins, locked_until",
+            )
+            .expression_attribute_names("#uuid", "uuid")
+            .expression_attribute_values(":h", s(new_hash))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":kind", s("credential"))
+            .expression_attribute_values(":c", s(company.as_str()))
+            .expression_attribute_values(":u", s(id.to_string()))
+            .build()
+            .map_err(build)?;
         // Racing confirms may be cancelled with `TransactionConflict` while another holds the
         // token: retry those, so that exactly one wins and the rest then find the token gone.
-        let (consume, update) = (&consume, &update);
+        let (consume, profile, credential) = (&consume, &profile, &credential);
         retry_conflicts(|| async move {
             let result = self
                 .client
                 .transact_write_items()
                 .transact_items(TransactWriteItem::builder().delete(consume.clone()).build())
-                .transact_items(TransactWriteItem::builder().update(update.clone()).build())
+                .transact_items(
+                    TransactWriteItem::builder()
+                        .condition_check(profile.clone())
+                        .build(),
+                )
+                .transact_items(
+                    TransactWriteItem::builder()
+                        .update(credential.clone())
+                        .build(),
+                )
                 .send()
                 .await;
             let err = match result {
@@ -329,15 +310,16 @@ impl Store {
             let Some(reasons) = cancellation_reasons(&err) else {
                 return Err(err.into());
             };
-            // Reasons come in the order of the items: token, then profile.
+            // Reasons come in the order of the items: token, profile, credential.
             let (token, profile) = (reason_code(reasons, 0), reason_code(reasons, 1));
+            let credential = reason_code(reasons, 2);
             if token == "ConditionalCheckFailed" {
                 return Ok(Try::Done(ChangeOutcome::TokenGone));
             }
             if profile == "ConditionalCheckFailed" {
                 return Ok(Try::Done(ChangeOutcome::ProfileInactive));
             }
-            let conflicted = token == "TransactionConflict" || profile == "TransactionConflict";
+            let conflicted = [token, profile, credential].contains(&"TransactionConflict");
             if !conflicted {
                 return Err(err.into());
             }
@@ -347,21 +329,8 @@ impl Store {
     }
 }
 
-/// The code of the `i`th item's cancellation reason (`None` when that item was fine).
-fn reason_code(reasons: &[CancellationReason], i: usize) -> &str {
-    reasons.get(i).and_then(|r| r.code()).unwrap_or("None")
-}
-
-/// The reasons of a cancelled transaction, one per item in the order of the items.
-fn cancellation_reasons<R>(
-    err: &SdkError<TransactWriteItemsError, R>,
-) -> Option<&[CancellationReason]> {
-    match err.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
-            Some(e.cancellation_reasons())
-        }
-        _ => None,
-    }
+fn token_key(company: &CompanyId, id: ProfileId) -> Item {
+    key(keys::profile(company, id), keys::PASSWORD_TOKEN)
 }
 
 impl StoreError {

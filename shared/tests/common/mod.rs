@@ -243,20 +243,43 @@ pub async fn change_password(app: &Arc<App>, company: &str, body: &Value) -> (u1
 
 /// The item of one profile, as stored.
 pub async fn profile_item(app: &App, company: &str, uuid: &str) -> HashMap<String, AttributeValue> {
+    partition_item(app, company, uuid, "profile")
+        .await
+        .expect("the profile item")
+}
+
+/// The password credential of one profile, as stored.
+pub async fn password_item(
+    app: &App,
+    company: &str,
+    uuid: &str,
+) -> HashMap<String, AttributeValue> {
+    partition_item(app, company, uuid, "credential#password")
+        .await
+        .expect("the password credential")
+}
+
+/// One item of a profile's partition, by its sort key.
+pub async fn partition_item(
+    app: &App,
+    company: &str,
+    uuid: &str,
+    sort_key: &str,
+) -> Option<HashMap<String, AttributeValue>> {
     app.store
         .client()
         .get_item()
         .table_name(&app.store.tables().profiles)
         .key(
-            "pk",
+            "PK",
             AttributeValue::S(format!("company#{company}#profile#{uuid}")),
         )
+        .key("SK", AttributeValue::S(sort_key.to_owned()))
         .consistent_read(true)
         .send()
         .await
         .unwrap()
         .item
-        .unwrap()
 }
 
 /// Appends every `password`/`token` of a request body to `$IDP_SECRETS_FILE` for the secret

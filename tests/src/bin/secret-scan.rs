@@ -33,7 +33,7 @@ async fn main() -> ExitCode {
     let store = store().await;
     let tables = store.tables();
     let mut haystacks = Vec::new();
-    for table in [&tables.profiles, &tables.companies, &tables.tokens] {
+    for table in [&tables.profiles, &tables.companies] {
         let mut start = None;
         loop {
             let page = store
