@@ -78,7 +78,8 @@ use idp_core::auth::{ClaimRules, Introspection, JwtKeys, JwtVerifier, TokenVerif
 use idp_core::company::CompanyConfig;
 use idp_core::domain::{CompanyId, ProfileId};
 use idp_core::endpoints::{
-    add_password, create_profile, login, password_change, profile_status, show_profile,
+    add_password, create_profile, login, password_change, patch_profile, profile_status,
+    show_profile,
 };
 use idp_core::envelope::Resource;
 use idp_core::mail::{Mailer, SesMailer};
@@ -630,7 +631,7 @@ impl Fixture {
         )
         .param("uuid", &uuid);
         let (response, recorded) =
-            wire.record(|| rt.block_on(add_password::handle(Arc::clone(&app), add.request())));
+            wire.record(|| rt.block_on(patch_profile::handle(Arc::clone(&app), add.request())));
         let (status, body) = status_and_body(response);
         assert_eq!(status, 201, "setup: add password: {body}");
         eprintln!("setup: add_password sent {:?}", ops(&recorded));
@@ -735,7 +736,7 @@ impl Fixture {
                 expect: 201,
                 call: add,
                 routes: vec![partition_route(&no_password_partition)],
-                handler: handler!(add_password),
+                handler: handler!(patch_profile),
                 hashes: true,
             },
             Endpoint {

@@ -74,6 +74,21 @@ pub fn parse_json_bytes<T: DeserializeOwned>(
     Ok(value)
 }
 
+/// A body already read as a JSON object, as `T`, with the sentences of [`parse_json`]: for a
+/// path whose operations share it and are told apart by one key first.
+pub fn from_object<T: DeserializeOwned>(
+    object: serde_json::Map<String, serde_json::Value>,
+    resource: Resource,
+) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(serde_json::Value::Object(object)).map_err(|err| {
+        let path: Vec<String> = err.path().iter().map(|s| s.to_string()).collect();
+        ApiError::bad_request(
+            resource,
+            describe_data_error(&path, &err.into_inner().to_string()),
+        )
+    })
+}
+
 fn not_json(err: &serde_json::Error) -> String {
     format!("Request body is not valid JSON ({})", position(err))
 }

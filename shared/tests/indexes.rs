@@ -11,11 +11,11 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::types::AttributeValue;
 use common::*;
 use idp_core::App;
-use idp_core::endpoints::{add_password, password_change, profile_status};
+use idp_core::endpoints::{password_change, patch_profile, profile_status};
 use idp_core::mail::{FileMailer, Mailer};
 use idp_core::password::{HashParams, Passwords};
-use idp_core::store::{Store, dynamodb_client};
 use idp_core::store::index::{DISABLED_OFFSET, SHARDS};
+use idp_core::store::{Store, dynamodb_client};
 use serde_json::{Value, json};
 
 type Item = HashMap<String, AttributeValue>;
@@ -152,7 +152,7 @@ async fn every_field_finds_its_profile_and_the_entries_hold_keys_only() {
     // A password and a pending token: neither may reach any index.
     let (status, _) = call(
         &app,
-        add_password::handle,
+        patch_profile::handle,
         "PATCH",
         &format!("/v1/companies/{company}/profiles/{uuid}"),
         &[("company_id", &company), ("uuid", &uuid)],
@@ -198,7 +198,11 @@ async fn every_field_finds_its_profile_and_the_entries_hold_keys_only() {
     for (index, attribute, value) in [
         ("by-nationality", "by_nationality", "CHL"),
         ("by-origin", "by_origin", "test_idp"),
-        ("by-identification-provider", "by_identification_provider", "test_idp"),
+        (
+            "by-identification-provider",
+            "by_identification_provider",
+            "test_idp",
+        ),
     ] {
         let mut found = Vec::new();
         for shard in 0..SHARDS {
@@ -223,11 +227,25 @@ async fn every_field_finds_its_profile_and_the_entries_hold_keys_only() {
         .await
         .iter()
         .filter(|i| i["PK"].as_s().unwrap().ends_with(&uuid))
-        .map(|i| json!([i["SK"].as_s().unwrap(), i.contains_key("list_key") || i.contains_key("ord")]))
+        .map(|i| {
+            json!([
+                i["SK"].as_s().unwrap(),
+                i.contains_key("list_key") || i.contains_key("ord")
+            ])
+        })
         .collect();
-    assert!(partition.contains(&json!(["profile", true])), "{partition:?}");
-    assert!(partition.contains(&json!(["credential#password", false])), "{partition:?}");
-    assert!(partition.contains(&json!(["token#password-change", false])), "{partition:?}");
+    assert!(
+        partition.contains(&json!(["profile", true])),
+        "{partition:?}"
+    );
+    assert!(
+        partition.contains(&json!(["credential#password", false])),
+        "{partition:?}"
+    );
+    assert!(
+        partition.contains(&json!(["token#password-change", false])),
+        "{partition:?}"
+    );
     assert!(
         partition
             .iter()

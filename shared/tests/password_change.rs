@@ -10,7 +10,7 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::types::AttributeValue;
 use common::*;
 use idp_core::App;
-use idp_core::endpoints::{add_password, login};
+use idp_core::endpoints::{login, patch_profile};
 use idp_core::mail::{FileMailer, Mailer};
 use idp_core::password::{HashParams, Passwords};
 use idp_core::store::{Store, dynamodb_client};
@@ -44,7 +44,7 @@ async fn setup(edit: impl FnOnce(&mut Value)) -> Setup {
     let uuid = created["data"]["uuid"].as_str().unwrap().to_owned();
     let (status, _) = call(
         &app,
-        add_password::handle,
+        patch_profile::handle,
         "PATCH",
         &format!("/v1/companies/{company}/profiles/{uuid}"),
         &[("company_id", &company), ("uuid", &uuid)],

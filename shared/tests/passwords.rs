@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use idp_core::App;
-use idp_core::endpoints::{add_password, login, profile_status};
+use idp_core::endpoints::{login, patch_profile, profile_status};
 use idp_core::password::HashParams;
 use idp_core::store::{Store, dynamodb_client};
 use serde_json::{Value, json};
@@ -28,7 +28,7 @@ async fn new_profile(app: &Arc<App>, company: &str, n: u32, active: bool) -> Str
 async fn add(app: &Arc<App>, company: &str, uuid: &str, body: Value) -> (u16, Value) {
     call(
         app,
-        add_password::handle,
+        patch_profile::handle,
         "PATCH",
         &format!("/v1/companies/{company}/profiles/{uuid}"),
         &[("company_id", company), ("uuid", uuid)],

@@ -20,7 +20,7 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use common::*;
 use idp_core::App;
-use idp_core::endpoints::{add_password, login, profile_status};
+use idp_core::endpoints::{login, patch_profile, profile_status};
 use idp_core::mail::{FileMailer, Mailer};
 use idp_core::password::{HashParams, Passwords};
 use idp_core::store::{Store, dynamodb_client};
@@ -196,7 +196,7 @@ impl Counted {
     async fn add_password_with(&self, app: &Arc<App>, uuid: &str, password: &str) -> (u16, Value) {
         call(
             app,
-            add_password::handle,
+            patch_profile::handle,
             "PATCH",
             &format!("/v1/companies/{}/profiles/{uuid}", self.company),
             &[("company_id", &self.company), ("uuid", uuid)],

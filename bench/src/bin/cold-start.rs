@@ -17,7 +17,7 @@
 //! the process's output) and counted, never folded into the numbers.
 //!
 //! The data the events need (profiles, a password) is created first, through the same harness,
-//! by the create-profile and add-password binaries themselves; that setup is reported apart.
+//! by the create-profile and patch-profile binaries themselves; that setup is reported apart.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::convert::Infallible;
@@ -47,7 +47,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 const FUNCTIONS: [&str; 6] = [
     "create-profile",
     "show-profile",
-    "add-password",
+    "patch-profile",
     "login",
     "profile-status",
     "password-change",
@@ -182,8 +182,8 @@ async fn run(cli: Cli) -> Result<usize, BoxError> {
     };
     let mut names: Vec<&str> = vec![BASELINE];
     names.extend(cli.functions.iter().map(String::as_str));
-    // The setup runs create-profile and add-password whatever is measured.
-    for name in names.iter().chain(&["create-profile", "add-password"]) {
+    // The setup runs create-profile and patch-profile whatever is measured.
+    for name in names.iter().chain(&["create-profile", "patch-profile"]) {
         let path = bench.bin_dir.join(name);
         if !path.is_file() {
             return Err(format!(
@@ -197,7 +197,7 @@ async fn run(cli: Cli) -> Result<usize, BoxError> {
 
     let begun = Instant::now();
     eprintln!(
-        "cold-start: setup (profiles for {} rounds, through create-profile and add-password)",
+        "cold-start: setup (profiles for {} rounds, through create-profile and patch-profile)",
         cli.rounds
     );
     let (fixtures, setup_report) = bench.setup(cli.rounds).await?;
@@ -263,7 +263,7 @@ struct Bench {
 /// What the events act on, created by the setup.
 #[derive(Debug)]
 struct Fixtures {
-    /// Active, with a password: shown by show-profile, refused a first password by add-password.
+    /// Active, with a password: shown by show-profile, refused a first password by patch-profile.
     main: String,
     /// One active profile per round, deactivated by that round's profile-status sample.
     to_deactivate: Vec<String>,
@@ -371,9 +371,13 @@ impl Bench {
 
         let password = Scenario::add_password(&fixtures.main, SETUP_PASSWORD, 201);
         let invocation = password.invocation(self);
-        let added = run_process(&self.target("add-password"), vec![invocation], self.timeout)
-            .await
-            .map_err(|why| format!("setup: add-password: {why}"))?;
+        let added = run_process(
+            &self.target("patch-profile"),
+            vec![invocation],
+            self.timeout,
+        )
+        .await
+        .map_err(|why| format!("setup: add-password: {why}"))?;
         let answer = added
             .answers
             .first()
@@ -389,7 +393,7 @@ impl Bench {
                 "last_response_ms": outcome.answers.iter().map(|a| ms(a.at)).fold(0.0, f64::max),
             },
             {
-                "binary": "add-password",
+                "binary": "patch-profile",
                 "what": "gives the shown profile a password (argon2 hash, once)",
                 "invocations": 1,
                 "ready_ms": ms(added.ready),
@@ -528,7 +532,7 @@ impl Scenario {
             // An active profile: one GetItem of the profile.
             "show-profile" => Self::show(&fixtures.main),
             // A profile that has a password already: company and login record read, no hash.
-            "add-password" => {
+            "patch-profile" => {
                 Self::add_password(&fixtures.main, "copper kettle sings at dawn", 422)
             }
             // Identifiers of no login form: the company configuration is read, then 400.

@@ -1,21 +1,20 @@
 //! `PATCH /v1/companies/{company_id}/profiles/{uuid}` with `operation: "credentials"` (§5.4):
-//! adds a first password to a profile.
-
-use std::sync::Arc;
+//! adds a first password to a profile. [`super::patch_profile`] routes the path's requests
+//! here.
 
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use super::{PROFILE_NOT_ACTIVE, profile_id, respond};
+use super::{PROFILE_NOT_ACTIVE, profile_id};
 use crate::app::App;
 use crate::company::{Authenticator, CompanyConfig};
-use crate::domain::ProfileField;
+use crate::domain::{CompanyId, ProfileField};
 use crate::envelope::{Resource, success};
 use crate::error::{ApiError, InResource};
 use crate::password::{Password, check_policy};
 use crate::profile::Profile;
-use crate::request::parse_json;
+use crate::request::from_object;
 use crate::store::SetPassword;
 
 pub const NO_PASSWORD_LOGIN: &str =
@@ -31,13 +30,16 @@ struct CredentialsBody {
     credentials: Option<Value>,
 }
 
-pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
-    respond(Resource::Profile, add(&app, &req).await)
-}
-
-async fn add(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let company = app.authorize(req, Resource::Profile).await?;
-    let body: CredentialsBody = parse_json(req, Resource::Profile)?;
+/// The request of an authorized `company`, whose body was read as a JSON object. Also where
+/// an unknown `operation` ends: its body is checked as this one's, then refused with 501, as
+/// the published page answers.
+pub(super) async fn add(
+    app: &App,
+    req: &Request,
+    company: CompanyId,
+    body: Map<String, Value>,
+) -> Result<Response<Body>, ApiError> {
+    let body: CredentialsBody = from_object(body, Resource::Profile)?;
     if body.operation.as_deref() != Some("credentials") {
         return Err(ApiError::client(501, Resource::Profile, None));
     }

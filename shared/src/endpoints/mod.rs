@@ -4,6 +4,7 @@ pub mod add_password;
 pub mod create_profile;
 pub mod login;
 pub mod password_change;
+pub mod patch_profile;
 pub mod profile_status;
 pub mod show_profile;
 
