@@ -223,7 +223,7 @@ def main():
     add("Counted exactly by an SDK interceptor on the client of the handler tests "
         "(`shared/tests/round_trips.rs`; `make test` asserts every count below, `make bench` "
         "records what it asserted with `ROUND_TRIPS_JSONL`). A round trip is one DynamoDB "
-        "operation (a `TransactWriteItems` or `BatchGetItem` is one); attempts count SDK "
+        "operation (a `TransactWriteItems` or `Query` is one); attempts count SDK "
         "retries. The company configuration is already cached, as on a warm instance.")
     add("")
     add("| operation | round trips | operations | attempts | target |")
