@@ -1,11 +1,16 @@
 //! DynamoDB round trips per operation, counted exactly with an SDK interceptor: each endpoint's
 //! successful path (company configuration already cached, as on a warm Lambda) and its main
 //! failure answers. A round trip is one operation execution (a `TransactWriteItems` or a
-//! `BatchGetItem` is one); SDK retries of it are attempts, counted apart.
+//! `Query` is one); SDK retries of it are attempts, counted apart. Each measured call's IAM
+//! actions (a transaction's per item: `PutItem`, `ConditionCheckItem`, …) are also checked
+//! against the policy `template.yaml` gives the function serving it, so the template's least
+//! privilege cannot drift from what the code sends.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -36,18 +41,57 @@ struct Recorder {
     /// One entry per execution, named when its configuration is known (before serialisation).
     operations: Mutex<Vec<String>>,
     attempts: AtomicU32,
+    /// (IAM action, table) of every attempt, read off the request sent.
+    actions: Mutex<BTreeSet<(String, String)>>,
+}
+
+thread_local! {
+    /// The IAM actions of the last measurement on this test's thread, for [`assert_trips`].
+    static LAST_ACTIONS: RefCell<BTreeSet<(String, String)>> = const { RefCell::new(BTreeSet::new()) };
 }
 
 impl Recorder {
     fn reset(&self) {
         self.operations.lock().unwrap().clear();
         self.attempts.store(0, Ordering::SeqCst);
+        self.actions.lock().unwrap().clear();
     }
 
-    /// The operations executed and the attempts made since the last reset; resets.
+    /// The operations executed and the attempts made since the last reset; resets. Their IAM
+    /// actions are kept for [`assert_trips`].
     fn take(&self) -> (Vec<String>, u32) {
         let operations = std::mem::take(&mut *self.operations.lock().unwrap());
+        let actions = std::mem::take(&mut *self.actions.lock().unwrap());
+        LAST_ACTIONS.with(|last| *last.borrow_mut() = actions);
         (operations, self.attempts.swap(0, Ordering::SeqCst))
+    }
+}
+
+/// The IAM actions a request needs: its operation's, or for a transaction each item's.
+fn iam_actions(operation: &str, body: &Value) -> Vec<(String, String)> {
+    let table = |v: &Value| v["TableName"].as_str().unwrap_or("?").to_owned();
+    match operation {
+        "TransactWriteItems" => body["TransactItems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|item| item.as_object())
+            .flat_map(|item| item.iter())
+            .map(|(kind, write)| {
+                let action = match kind.as_str() {
+                    "ConditionCheck" => "ConditionCheckItem".to_owned(),
+                    other => format!("{other}Item"),
+                };
+                (action, table(write))
+            })
+            .collect(),
+        "BatchGetItem" => body["RequestItems"]
+            .as_object()
+            .into_iter()
+            .flat_map(|items| items.keys())
+            .map(|name| (operation.to_owned(), name.clone()))
+            .collect(),
+        _ => vec![(operation.to_owned(), table(body))],
     }
 }
 
@@ -112,6 +156,29 @@ impl Intercept for Counting {
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         self.0.attempts.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let operation = cfg.load::<Metadata>().map(|m| m.name().to_owned());
+        let body: Value = context
+            .request()
+            .body()
+            .bytes()
+            .and_then(|bytes| serde_json::from_slice(bytes).ok())
+            .unwrap_or(Value::Null);
+        if let Some(operation) = operation {
+            self.0
+                .actions
+                .lock()
+                .unwrap()
+                .extend(iam_actions(&operation, &body));
+        }
         Ok(())
     }
 }
@@ -312,11 +379,94 @@ fn assert_trips(what: &str, measured: (Vec<String>, u32), expected: &[&str]) {
     );
     record(what, &operations, attempts);
     assert_eq!(operations, names(expected), "{what}: operations");
+    let actions = LAST_ACTIONS.with(|last| std::mem::take(&mut *last.borrow_mut()));
+    assert_allowed(what, &actions);
     assert_eq!(
         attempts as usize,
         expected.len(),
         "{what}: attempts (one per operation, no retries)"
     );
+}
+
+/// The functions (by binary) a measurement's label is about: the warm-up runs in each.
+fn functions_of(what: &str) -> Vec<&'static str> {
+    let by_prefix = [
+        ("create", "create-profile"),
+        ("show", "show-profile"),
+        ("activate", "profile-status"),
+        ("deactivate", "profile-status"),
+        ("add password", "patch-profile"),
+        ("login", "login"),
+        ("password-change", "password-change"),
+    ];
+    if what.starts_with("warm-up") {
+        return by_prefix.iter().map(|(_, f)| *f).collect();
+    }
+    let found: Vec<&str> = by_prefix
+        .iter()
+        .filter(|(prefix, _)| what.starts_with(prefix))
+        .map(|(_, f)| *f)
+        .collect();
+    assert!(!found.is_empty(), "{what}: which function is this?");
+    found
+}
+
+/// (action, table logical id) that `template.yaml` allows the function built from `binary`.
+fn template_allows(binary: &str) -> BTreeSet<(String, String)> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    let doc: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let resources = doc["Resources"].as_mapping().unwrap();
+    let function = resources
+        .values()
+        .find(|r| r["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(binary))
+        .unwrap_or_else(|| panic!("template.yaml has no function built from {binary}"));
+    let mut allowed = BTreeSet::new();
+    for policy in function["Properties"]["Policies"].as_sequence().unwrap() {
+        for statement in policy["Statement"].as_sequence().into_iter().flatten() {
+            // `Resource: !GetAtt ProfilesTable.Arn`
+            let resource = match &statement["Resource"] {
+                serde_yaml::Value::Tagged(tagged) => {
+                    tagged.value.as_str().unwrap_or_default().to_owned()
+                }
+                other => format!("{other:?}"),
+            };
+            let Some(table) = resource.strip_suffix(".Arn") else {
+                continue;
+            };
+            for action in statement["Action"].as_sequence().into_iter().flatten() {
+                if let Some(action) = action.as_str().and_then(|a| a.strip_prefix("dynamodb:")) {
+                    allowed.insert((action.to_owned(), table.to_owned()));
+                }
+            }
+        }
+    }
+    allowed
+}
+
+fn assert_allowed(what: &str, actions: &BTreeSet<(String, String)>) {
+    let tables = tables();
+    let logical = |name: &str| {
+        if name == tables.profiles {
+            "ProfilesTable".to_owned()
+        } else if name == tables.companies {
+            "CompaniesTable".to_owned()
+        } else {
+            panic!("{what}: a request to table {name}")
+        }
+    };
+    for function in functions_of(what) {
+        let allowed = template_allows(function);
+        for (action, table) in actions {
+            let needed = (action.clone(), logical(table));
+            assert!(
+                allowed.contains(&needed),
+                "{what}: {function} sends dynamodb:{action} to {} but template.yaml does not \
+                 allow it (it allows {allowed:?})",
+                needed.1
+            );
+        }
+    }
 }
 
 #[tokio::test]
