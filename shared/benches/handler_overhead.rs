@@ -579,6 +579,8 @@ impl Fixture {
             serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         value["company_id"] = json!(COMPANY);
         let config = CompanyConfig::from_value(value).unwrap();
+        // A first load: no stored configuration to keep dates from.
+        wire.serve(GET_ITEM, &quoted(COMPANIES_TABLE), &json!({}));
         let (stored, recorded) = wire.record(|| rt.block_on(app.store.put_company_config(&config)));
         stored.unwrap();
         let (_, company_item) = put_items(&recorded).pop().unwrap();

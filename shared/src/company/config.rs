@@ -26,6 +26,20 @@ pub struct CompanyConfig {
     pub lockout_policy: LockoutPolicy,
     #[serde(default)]
     pub password_change: PasswordChangeSettings,
+    /// When each (register type, information provider) pair was first introduced, in epoch
+    /// milliseconds: kept by the store beside the configuration, never read from a file.
+    #[serde(skip)]
+    pub register_type_dates: BTreeMap<(String, String), u64>,
+}
+
+/// One register type as the API shows it: a form offered through one information provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterPair<'a> {
+    pub name: &'a str,
+    pub provider: &'a str,
+    pub form: &'a RegisterType,
+    /// Epoch milliseconds; 0 for a configuration the store has not dated (not yet loaded).
+    pub created_ms: u64,
 }
 
 /// Fields that together are unique, e.g. `["email", "origin"]`.
@@ -39,20 +53,49 @@ pub struct IdentifierSet(pub Vec<ProfileField>);
 pub struct RegisterType {
     pub required: Vec<ProfileField>,
     pub allowed: Vec<ProfileField>,
+    /// The providers this form may be used through; absent: every provider of the company.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub information_providers: Option<Vec<String>>,
 }
 
 /// A way to log in: which identifiers the caller sends and how they authenticate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginForm {
+    /// The name `allowed_logins` shows; absent: the identifiers and authenticators joined by
+    /// `_` (`email_origin_password`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub identifiers: Vec<ProfileField>,
     pub authenticators: Vec<Authenticator>,
+}
+
+impl LoginForm {
+    pub fn name(&self) -> String {
+        if let Some(name) = &self.name {
+            return name.clone();
+        }
+        self.identifiers
+            .iter()
+            .map(|f| f.as_str())
+            .chain(self.authenticators.iter().map(|a| a.as_str()))
+            .collect::<Vec<_>>()
+            .join("_")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Authenticator {
     Password,
+}
+
+impl Authenticator {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+        }
+    }
 }
 
 /// A configuration that could not be read; each message names the key at fault.
@@ -112,6 +155,64 @@ impl CompanyConfig {
         self.information_providers.iter().any(|p| p == provider)
     }
 
+    /// The providers the register type `name` may be used through.
+    pub fn providers_of<'a>(&'a self, form: &'a RegisterType) -> &'a [String] {
+        form.information_providers
+            .as_deref()
+            .unwrap_or(&self.information_providers)
+    }
+
+    /// Whether the company allows the register type `form` through `provider`.
+    pub fn allows(&self, form: &RegisterType, provider: &str) -> bool {
+        self.providers_of(form).iter().any(|p| p == provider)
+    }
+
+    /// Every (register type, provider) pair, by creation date, then name, then provider.
+    pub fn register_pairs(&self) -> Vec<RegisterPair<'_>> {
+        let mut pairs: Vec<RegisterPair<'_>> = self
+            .register_types
+            .iter()
+            .flat_map(|(name, form)| {
+                self.providers_of(form)
+                    .iter()
+                    .map(move |provider| RegisterPair {
+                        name,
+                        provider,
+                        form,
+                        created_ms: self
+                            .register_type_dates
+                            .get(&(name.clone(), provider.clone()))
+                            .copied()
+                            .unwrap_or(0),
+                    })
+            })
+            .collect();
+        pairs.sort_by(|a, b| {
+            (a.created_ms, a.name, a.provider).cmp(&(b.created_ms, b.name, b.provider))
+        });
+        pairs
+    }
+
+    /// The dates of this configuration's pairs when it replaces `previous` at `now_ms`: a pair
+    /// `previous` had keeps its date, a new one is dated now, a dropped one is forgotten.
+    pub fn dated_from(&self, previous: &BTreeMap<(String, String), u64>, now_ms: u64) -> Self {
+        let mut dated = self.clone();
+        dated.register_type_dates = self
+            .register_types
+            .iter()
+            .flat_map(|(name, form)| {
+                self.providers_of(form)
+                    .iter()
+                    .map(move |provider| (name.clone(), provider.clone()))
+            })
+            .map(|pair| {
+                let created = previous.get(&pair).copied().unwrap_or(now_ms);
+                (pair, created)
+            })
+            .collect();
+        dated
+    }
+
     /// Cross-section rules serde cannot express.
     fn check(&self) -> Result<(), ConfigError> {
         let mut errors = Vec::new();
@@ -148,6 +249,22 @@ impl CompanyConfig {
             errors.push("register_types: at least one register type is required".into());
         }
         for (name, form) in &self.register_types {
+            if let Some(providers) = &form.information_providers {
+                let key = format!("register_types.{name}.information_providers");
+                if providers.is_empty() {
+                    errors.push(format!("{key}: at least one provider is required"));
+                }
+                for p in providers {
+                    if !self.accepts_provider(p) {
+                        errors.push(format!(
+                            "{key}: `{p}` is not one of the company's information_providers"
+                        ));
+                    }
+                }
+                if providers.iter().collect::<BTreeSet<_>>().len() != providers.len() {
+                    errors.push(format!("{key}: a provider appears twice"));
+                }
+            }
             for f in &form.required {
                 if !form.allowed.contains(f) {
                     errors.push(format!(
@@ -166,6 +283,29 @@ impl CompanyConfig {
             if form.authenticators.is_empty() {
                 errors.push(format!("{key}.authenticators: at least one is required"));
             }
+            if form
+                .name
+                .as_deref()
+                .is_some_and(|n| n.trim().is_empty() || n.len() > 64)
+            {
+                errors.push(format!("{key}.name: must be 1-64 characters"));
+            }
+            let name = form.name();
+            if self.login_forms[..i]
+                .iter()
+                .any(|other| other.name() == name)
+            {
+                errors.push(format!(
+                    "{key}.name: `{name}` names another login form too (names are unique)"
+                ));
+            }
+        }
+        if self
+            .name
+            .as_deref()
+            .is_some_and(|n| n.trim().is_empty() || n.len() > 128)
+        {
+            errors.push("name: must be 1-128 characters".into());
         }
         let policy = &self.password_policy;
         if policy.min_length < 8 {
@@ -290,6 +430,95 @@ mod tests {
         );
         assert!(text.contains("identifier_sets[0]: needs one of"), "{text}");
         assert!(text.contains("login_forms[0].identifiers"), "{text}");
+    }
+
+    #[test]
+    fn a_form_offers_every_provider_unless_it_names_its_own() {
+        let mut value = demo();
+        value["information_providers"] = json!(["test_idp", "google", "apple"]);
+        value["register_types"]["social"] = json!({
+            "required": ["email"], "allowed": ["email"], "information_providers": ["google", "apple"]
+        });
+        let config = CompanyConfig::from_value(value).unwrap();
+        let nin = config.register_type("nin_register").unwrap();
+        let social = config.register_type("social").unwrap();
+        assert!(config.allows(nin, "google") && config.allows(nin, "test_idp"));
+        assert!(config.allows(social, "apple") && !config.allows(social, "test_idp"));
+        let pairs: Vec<(&str, &str)> = config
+            .register_pairs()
+            .iter()
+            .map(|p| (p.name, p.provider))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("nin_register", "apple"),
+                ("nin_register", "google"),
+                ("nin_register", "test_idp"),
+                ("social", "apple"),
+                ("social", "google"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_forms_providers_must_be_the_companys() {
+        for (providers, expected) in [
+            (json!(["nobody"]), "`nobody` is not one of"),
+            (json!([]), "at least one provider"),
+            (json!(["test_idp", "test_idp"]), "appears twice"),
+        ] {
+            let mut value = demo();
+            value["register_types"]["nin_register"]["information_providers"] = providers;
+            let err = CompanyConfig::from_value(value).unwrap_err().to_string();
+            assert!(
+                err.contains("register_types.nin_register.information_providers")
+                    && err.contains(expected),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn login_forms_have_unique_names_by_default_or_by_choice() {
+        let mut value = demo();
+        value["identifier_sets"] = json!([["email"], ["phone_number"]]);
+        value["login_forms"] = json!([
+            {"identifiers": ["email", "origin"], "authenticators": ["password"]},
+            {"name": "phone", "identifiers": ["phone_number"], "authenticators": ["password"]}
+        ]);
+        let config = CompanyConfig::from_value(value.clone()).unwrap();
+        let names: Vec<String> = config.login_forms.iter().map(LoginForm::name).collect();
+        assert_eq!(names, ["email_origin_password", "phone"]);
+
+        value["login_forms"][1]["name"] = json!("email_origin_password");
+        let err = CompanyConfig::from_value(value).unwrap_err().to_string();
+        assert!(err.contains("login_forms[1].name"), "{err}");
+    }
+
+    #[test]
+    fn dates_are_kept_for_known_pairs_and_new_pairs_are_dated_now() {
+        let config = CompanyConfig::from_value(demo()).unwrap();
+        let first = config.dated_from(&BTreeMap::new(), 1_000);
+        let key = ("nin_register".to_owned(), "test_idp".to_owned());
+        assert_eq!(first.register_type_dates[&key], 1_000);
+
+        let mut value = demo();
+        value["information_providers"] = json!(["test_idp", "google"]);
+        let second = CompanyConfig::from_value(value)
+            .unwrap()
+            .dated_from(&first.register_type_dates, 2_000);
+        assert_eq!(second.register_type_dates[&key], 1_000, "kept on reload");
+        assert_eq!(
+            second.register_type_dates[&("nin_register".to_owned(), "google".to_owned())],
+            2_000
+        );
+        let order: Vec<&str> = second.register_pairs().iter().map(|p| p.provider).collect();
+        assert_eq!(order, ["test_idp", "google"], "older first");
+
+        // A pair dropped from the configuration is forgotten.
+        let third = config.dated_from(&second.register_type_dates, 3_000);
+        assert_eq!(third.register_type_dates.len(), 1);
     }
 
     #[test]

@@ -6,6 +6,6 @@ mod policies;
 
 pub use cache::CompanyCache;
 pub use config::{
-    Authenticator, CompanyConfig, ConfigError, IdentifierSet, LoginForm, RegisterType,
+    Authenticator, CompanyConfig, ConfigError, IdentifierSet, LoginForm, RegisterPair, RegisterType,
 };
 pub use policies::{AccessType, LockoutPolicy, PasswordChangeSettings, PasswordPolicy};

@@ -2,6 +2,7 @@
 
 mod birthday;
 mod company_id;
+mod date_bound;
 mod email;
 mod field;
 mod nationality;
@@ -12,6 +13,7 @@ mod text;
 
 pub use birthday::Birthday;
 pub use company_id::CompanyId;
+pub use date_bound::{BoundSide, parse_date_bound};
 pub use email::Email;
 pub use field::ProfileField;
 pub use nationality::Nationality;

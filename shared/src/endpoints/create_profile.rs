@@ -68,7 +68,8 @@ async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let form = config
         .register_type(&body.register_type)
         .ok_or(ApiError::not_found(Resource::RegisterType))?;
-    if !config.accepts_provider(&body.information_provider) {
+    // A provider the company lacks, or one this form is not offered through: the same 400.
+    if !config.allows(form, &body.information_provider) {
         let shown: String = body.information_provider.chars().take(64).collect();
         return Err(ApiError::bad_request(
             RESOURCE,
