@@ -25,7 +25,7 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use common::*;
 use idp_core::App;
-use idp_core::endpoints::{login, patch_profile, profile_status};
+use idp_core::endpoints::{login, patch_profile, profile_status, show_company};
 use idp_core::mail::{FileMailer, Mailer};
 use idp_core::password::{HashParams, Passwords};
 use idp_core::store::{Store, dynamodb_client};
@@ -315,6 +315,19 @@ impl Counted {
         self.login("nobody@example.com", OLD).await;
     }
 
+    /// `GET /v1/companies/{company}` through the Show Company Configuration handler.
+    async fn show_company(&self, company: &str) -> (u16, Value) {
+        let req = request(
+            "GET",
+            &format!("/v1/companies/{company}"),
+            &[("company_id", company)],
+            &[],
+            Some(&token(company)),
+            "",
+        );
+        parts(show_company::handle(Arc::clone(&self.app), req).await)
+    }
+
     fn last_token(&self) -> String {
         let mut paths: Vec<_> = std::fs::read_dir(&self.mail)
             .unwrap()
@@ -391,6 +404,7 @@ fn assert_trips(what: &str, measured: (Vec<String>, u32), expected: &[&str]) {
 /// The functions (by binary) a measurement's label is about: the warm-up runs in each.
 fn functions_of(what: &str) -> Vec<&'static str> {
     let by_prefix = [
+        ("company config", "show-company"),
         ("create", "create-profile"),
         ("show", "show-profile"),
         ("activate", "profile-status"),
@@ -466,6 +480,31 @@ fn assert_allowed(what: &str, actions: &BTreeSet<(String, String)>) {
                 needed.1
             );
         }
+    }
+}
+
+#[tokio::test]
+async fn company_config_reads_cost_one_get_item_cold_and_none_warm() {
+    let c = counted(|_| {}).await;
+    let ((status, body), ops, attempts) = c.measure(c.show_company(&c.company)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_trips(
+        "company config, cold instance",
+        (ops, attempts),
+        &["GetItem"],
+    );
+    let ((status, _), ops, attempts) = c.measure(c.show_company(&c.company)).await;
+    assert_eq!(status, 200);
+    assert_trips("company config, warm instance", (ops, attempts), &[]);
+    // An unknown company is not remembered: each request asks again.
+    for _ in 0..2 {
+        let ((status, _), ops, attempts) = c.measure(c.show_company("nobody-here")).await;
+        assert_eq!(status, 404);
+        assert_trips(
+            "company config, unknown company",
+            (ops, attempts),
+            &["GetItem"],
+        );
     }
 }
 

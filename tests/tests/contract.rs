@@ -131,7 +131,6 @@ fn spec_routes() -> Vec<Route> {
 /// the contract is complete; a route leaves this list in the change that deploys it.
 const BEING_BUILT: &[(&str, &str, u32)] = &[
     ("POST", "/v1/companies/{company_id}/profiles/query", 15),
-    ("GET", "/v1/companies/{company_id}", 14),
     (
         "GET",
         "/v1/companies/{company_id}/register_types/{register_name}/information_provider/{provider_name}",
@@ -189,6 +188,43 @@ fn every_function_gets_the_tables_the_store_reads() {
             doc["Resources"][table]["Type"].as_str(),
             Some("AWS::DynamoDB::Table"),
             "{table}"
+        );
+    }
+}
+
+#[test]
+fn the_throttles_alarm_watches_every_function_and_each_has_a_log_group() {
+    let text = std::fs::read_to_string(format!("{REPO}/template.yaml")).unwrap();
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let resources = doc["Resources"].as_mapping().unwrap();
+    let functions: Vec<&str> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .map(|(id, _)| id.as_str().unwrap())
+        .collect();
+    assert!(!functions.is_empty());
+    let alarm = format!("{:?}", doc["Resources"]["LambdaThrottlesAlarm"]);
+    let expression =
+        doc["Resources"]["LambdaThrottlesAlarm"]["Properties"]["Metrics"][0]["Expression"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    for (i, function) in functions.iter().enumerate() {
+        assert!(
+            alarm.contains(&format!("\"{function}\"")),
+            "the throttles alarm does not watch {function}"
+        );
+        assert!(
+            expression.contains(&format!("t{}", i + 1)),
+            "the throttles expression adds fewer metrics than there are functions: {expression}"
+        );
+        let logs = format!("${{{function}}}");
+        assert!(
+            resources
+                .values()
+                .any(|r| r["Type"].as_str() == Some("AWS::Logs::LogGroup")
+                    && format!("{:?}", r["Properties"]["LogGroupName"]).contains(&logs)),
+            "{function} has no log group with a retention"
         );
     }
 }

@@ -44,9 +44,10 @@ use tokio::task::JoinSet;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-const FUNCTIONS: [&str; 6] = [
+const FUNCTIONS: [&str; 7] = [
     "create-profile",
     "show-profile",
+    "show-company",
     "patch-profile",
     "login",
     "profile-status",
@@ -531,6 +532,15 @@ impl Scenario {
             "create-profile" => Self::create(bench, &format!("new-{round}")),
             // An active profile: one GetItem of the profile.
             "show-profile" => Self::show(&fixtures.main),
+            // The company's configuration: one GetItem of the company, on a cold instance.
+            "show-company" => Self {
+                what: "shows the company's configuration",
+                expected: 200,
+                method: "GET",
+                route: "/v1/companies/{company_id}",
+                uuid: None,
+                body: None,
+            },
             // A profile that has a password already: company and login record read, no hash.
             "patch-profile" => {
                 Self::add_password(&fixtures.main, "copper kettle sings at dawn", 422)

@@ -6,6 +6,7 @@ pub mod login;
 pub mod password_change;
 pub mod patch_profile;
 pub mod profile_status;
+pub mod show_company;
 pub mod show_profile;
 
 use lambda_http::{Body, Request, Response};
