@@ -10,6 +10,7 @@ pub mod endpoints;
 pub mod envelope;
 pub mod error;
 pub mod mail;
+pub mod pagination;
 pub mod password;
 pub mod profile;
 pub mod request;

@@ -25,7 +25,9 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use common::*;
 use idp_core::App;
-use idp_core::endpoints::{login, patch_profile, profile_status, show_company};
+use idp_core::endpoints::{
+    list_register_types, login, patch_profile, profile_status, show_company, show_register_type,
+};
 use idp_core::mail::{FileMailer, Mailer};
 use idp_core::password::{HashParams, Passwords};
 use idp_core::store::{Store, dynamodb_client};
@@ -328,6 +330,40 @@ impl Counted {
         parts(show_company::handle(Arc::clone(&self.app), req).await)
     }
 
+    /// The demo form through the demo provider, by the Show Register Type handler.
+    async fn show_register_type(&self) -> (u16, Value) {
+        let company = self.company.as_str();
+        let req = request(
+            "GET",
+            &format!(
+                "/v1/companies/{company}/register_types/nin_register/information_provider/test_idp"
+            ),
+            &[
+                ("company_id", company),
+                ("register_name", "nin_register"),
+                ("provider_name", "test_idp"),
+            ],
+            &[],
+            Some(&token(company)),
+            "",
+        );
+        parts(show_register_type::handle(Arc::clone(&self.app), req).await)
+    }
+
+    /// The first page of register types, by the Show All Register Types handler.
+    async fn list_register_types(&self) -> (u16, Value) {
+        let company = self.company.as_str();
+        let req = request(
+            "GET",
+            &format!("/v1/companies/{company}/register_types"),
+            &[("company_id", company)],
+            &[("per_page", "100")],
+            Some(&token(company)),
+            "",
+        );
+        parts(list_register_types::handle(Arc::clone(&self.app), req).await)
+    }
+
     fn last_token(&self) -> String {
         let mut paths: Vec<_> = std::fs::read_dir(&self.mail)
             .unwrap()
@@ -405,6 +441,8 @@ fn assert_trips(what: &str, measured: (Vec<String>, u32), expected: &[&str]) {
 fn functions_of(what: &str) -> Vec<&'static str> {
     let by_prefix = [
         ("company config", "show-company"),
+        ("one register type", "show-register-type"),
+        ("all register types", "list-register-types"),
         ("create", "create-profile"),
         ("show", "show-profile"),
         ("activate", "profile-status"),
@@ -506,6 +544,25 @@ async fn company_config_reads_cost_one_get_item_cold_and_none_warm() {
             &["GetItem"],
         );
     }
+    // The register types are part of the configuration: one cold read for each function (in
+    // Lambda each is its own instance), none warm, whatever the page asks for.
+    let cold = counted(|_| {}).await;
+    let ((status, body), ops, attempts) = cold.measure(cold.show_register_type()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_trips("one register type, cold", (ops, attempts), &["GetItem"]);
+    let ((status, body), ops, attempts) = c.measure(c.show_register_type()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_trips("one register type, warm", (ops, attempts), &[]);
+    let cold = counted(|_| {}).await;
+    let ((status, body), ops, attempts) = cold.measure(cold.list_register_types()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_trips("all register types, cold", (ops, attempts), &["GetItem"]);
+    let ((status, body), ops, attempts) = c.measure(c.list_register_types()).await;
+    assert_eq!(
+        (status, body["data"].as_array().map(Vec::len)),
+        (200, Some(1))
+    );
+    assert_trips("all register types, warm", (ops, attempts), &[]);
 }
 
 #[tokio::test]

@@ -131,12 +131,6 @@ fn spec_routes() -> Vec<Route> {
 /// the contract is complete; a route leaves this list in the change that deploys it.
 const BEING_BUILT: &[(&str, &str, u32)] = &[
     ("POST", "/v1/companies/{company_id}/profiles/query", 15),
-    (
-        "GET",
-        "/v1/companies/{company_id}/register_types/{register_name}/information_provider/{provider_name}",
-        14,
-    ),
-    ("GET", "/v1/companies/{company_id}/register_types", 14),
     ("DELETE", "/v1/companies/{company_id}/profiles/{uuid}", 16),
 ];
 

@@ -44,10 +44,12 @@ use tokio::task::JoinSet;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-const FUNCTIONS: [&str; 7] = [
+const FUNCTIONS: [&str; 9] = [
     "create-profile",
     "show-profile",
     "show-company",
+    "show-register-type",
+    "list-register-types",
     "patch-profile",
     "login",
     "profile-status",
@@ -506,6 +508,8 @@ struct Scenario {
     /// The route template, e.g. `/v1/companies/{company_id}/profiles/{uuid}`.
     route: &'static str,
     uuid: Option<String>,
+    /// Path parameters other than `company_id` and `uuid`, with their values.
+    params: &'static [(&'static str, &'static str)],
     body: Option<Value>,
 }
 
@@ -539,6 +543,30 @@ impl Scenario {
                 method: "GET",
                 route: "/v1/companies/{company_id}",
                 uuid: None,
+                params: &[],
+                body: None,
+            },
+            // One register type of the company: one GetItem of the company.
+            "show-register-type" => Self {
+                what: "shows one register type of the company",
+                expected: 200,
+                method: "GET",
+                route: "/v1/companies/{company_id}/register_types/{register_name}/information_provider/{provider_name}",
+                uuid: None,
+                params: &[
+                    ("register_name", "nin_register"),
+                    ("provider_name", "test_idp"),
+                ],
+                body: None,
+            },
+            // The first page of the company's register types: one GetItem of the company.
+            "list-register-types" => Self {
+                what: "lists the first page of the company's register types",
+                expected: 200,
+                method: "GET",
+                route: "/v1/companies/{company_id}/register_types",
+                uuid: None,
+                params: &[],
                 body: None,
             },
             // A profile that has a password already: company and login record read, no hash.
@@ -554,6 +582,7 @@ impl Scenario {
                 method: "POST",
                 route: "/v1/companies/{company_id}/profiles/login",
                 uuid: None,
+                params: &[],
                 body: Some(json!({"credentials": {
                     "username": format!("bench-{}", bench.tag),
                     "password": "not checked",
@@ -566,6 +595,7 @@ impl Scenario {
                 method: "PATCH",
                 route: "/v1/companies/{company_id}/profiles/{uuid}/status",
                 uuid: Some(fixture(&fixtures.to_deactivate)?),
+                params: &[],
                 body: Some(json!({"operation": "deactivate"})),
             },
             // A token for this round's own profile: company, lookup, login record, the token
@@ -576,6 +606,7 @@ impl Scenario {
                 method: "PATCH",
                 route: "/v1/companies/{company_id}/profiles/password",
                 uuid: None,
+                params: &[],
                 body: Some(json!({
                     "operation": "request",
                     "access_type": "email",
@@ -593,6 +624,7 @@ impl Scenario {
             method: "GET",
             route: "/v1/companies/{company_id}/profiles/{uuid}",
             uuid: Some(uuid.to_owned()),
+            params: &[],
             body: None,
         }
     }
@@ -604,6 +636,7 @@ impl Scenario {
             method: "POST",
             route: "/v1/companies/{company_id}/profiles",
             uuid: None,
+            params: &[],
             body: Some(bench.profile_body(label)),
         }
     }
@@ -620,6 +653,7 @@ impl Scenario {
             method: "PATCH",
             route: "/v1/companies/{company_id}/profiles/{uuid}",
             uuid: Some(uuid.to_owned()),
+            params: &[],
             body: Some(json!({"operation": "credentials", "credentials": {"password": password}})),
         }
     }
@@ -639,6 +673,9 @@ impl Scenario {
             .route
             .replace("{company_id}", &bench.company)
             .replace("{uuid}", self.uuid.as_deref().unwrap_or_default());
+        let path = self.params.iter().fold(path, |path, (name, value)| {
+            path.replace(&format!("{{{name}}}"), value)
+        });
         let route_key = format!("{} {}", self.method, self.route);
         let body = self.body.as_ref().map(Value::to_string);
         let now_ms = epoch_ms(SystemTime::now());
@@ -666,6 +703,9 @@ impl Scenario {
         path_parameters.insert("company_id".into(), bench.company.clone().into());
         if let Some(uuid) = &self.uuid {
             path_parameters.insert("uuid".into(), uuid.clone().into());
+        }
+        for (name, value) in self.params {
+            path_parameters.insert((*name).into(), (*value).into());
         }
         let mut event = json!({
             "version": "2.0",

@@ -2,12 +2,15 @@
 
 pub mod add_password;
 pub mod create_profile;
+pub mod list_register_types;
 pub mod login;
 pub mod password_change;
 pub mod patch_profile;
 pub mod profile_status;
+mod register_types;
 pub mod show_company;
 pub mod show_profile;
+pub mod show_register_type;
 
 use lambda_http::{Body, Request, Response};
 
