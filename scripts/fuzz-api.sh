@@ -245,6 +245,12 @@ include-operation-id = "changePassword"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "422", "429", "5xx"]
 $(operation_parameters changePassword)
 
+# A schema-valid page may be too deep (page × per_page above 10,000) and a free-text date may
+# not be ISO 8601: 400 is then the contract's answer.
+[[operations]]
+include-operation-id = "showAllRegisterTypes"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404"]
+
 # 501 Not Implemented for an \`operation\` other than \`credentials\` is the contract's answer
 # (section 5.4), not a server fault: accepted for this operation alone.
 [[operations]]
@@ -264,6 +270,8 @@ operation_parameters() { :; }
 [parameters]
 "path.company_id" = "$COMPANY"
 "path.uuid" = "$P3"
+"path.register_name" = "nin_register"
+"path.provider_name" = "test_idp"
 TOML
 } >"$WORK/examples-coverage.toml"
 
@@ -295,6 +303,8 @@ origin = { values = ["test_idp", "web"] }
 [parameters]
 "path.company_id" = { dictionary = "company", probability = 0.95 }
 "path.uuid" = { dictionary = "profile_uuid", probability = 0.5 }
+"path.register_name" = { dictionary = "register_type", probability = 0.7 }
+"path.provider_name" = { dictionary = "provider", probability = 0.7 }
 "body.register_type" = { dictionary = "register_type", probability = 0.7 }
 "body.information_provider" = { dictionary = "provider", probability = 0.7 }
 "body.profile.name" = { dictionary = "person", probability = 0.7 }

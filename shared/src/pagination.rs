@@ -1,6 +1,7 @@
 //! `page` and `per_page` query parameters, as every listing of the API reads them: defaults 1
 //! and 5, `page` ≥ 1, `per_page` 1–100, and at most 10,000 items deep (`page × per_page`).
-//! Decimal digits only: `+1`, `1.0` or ` 1` are refused, not guessed.
+//! Decimal digits without a leading zero only: `+1`, `01`, `1.0` or ` 1` are refused, not
+//! guessed.
 
 use lambda_http::Request;
 
@@ -35,7 +36,7 @@ impl Page {
             Some(text) => text
                 .parse::<u32>()
                 .ok()
-                .filter(|n| text.bytes().all(|b| b.is_ascii_digit()) && (1..=max).contains(n))
+                .filter(|n| canonical(text) && (1..=max).contains(n))
                 .ok_or_else(|| {
                     if max == u32::MAX {
                         format!("Query parameter `{name}` must be a whole number of at least 1")
@@ -62,6 +63,11 @@ impl Page {
     }
 }
 
+/// Decimal digits without a leading zero: one spelling per number, as `openapi.yaml` says.
+fn canonical(text: &str) -> bool {
+    text.bytes().all(|b| b.is_ascii_digit()) && !text.starts_with('0')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +92,8 @@ mod tests {
             (Some("0"), None, "`page`"),
             (Some("-1"), None, "`page`"),
             (Some("+1"), None, "`page`"),
+            (Some("01"), None, "`page`"),
+            (None, Some("05"), "`per_page`"),
             (Some("1.0"), None, "`page`"),
             (Some(""), None, "`page`"),
             (Some("99999999999"), None, "`page`"),
