@@ -247,6 +247,12 @@ $(operation_parameters changePassword)
 
 # A schema-valid page may be too deep (page × per_page above 10,000) and a free-text date may
 # not be ISO 8601: 400 is then the contract's answer.
+# A schema-valid search value may fail its field's rule (an e-mail without @), or a page may be
+# too deep: 400.
+[[operations]]
+include-operation-id = "searchProfiles"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404"]
+
 [[operations]]
 include-operation-id = "showAllRegisterTypes"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404"]

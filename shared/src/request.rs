@@ -19,6 +19,11 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters().first(name).map(str::to_owned)
 }
 
+/// Whether the request carries no body, or only white space.
+pub fn body_is_empty(req: &Request) -> bool {
+    body_bytes(req).iter().all(u8::is_ascii_whitespace)
+}
+
 fn body_bytes(req: &Request) -> &[u8] {
     match req.body() {
         Body::Empty => &[],

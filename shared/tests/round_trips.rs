@@ -26,7 +26,8 @@ use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use common::*;
 use idp_core::App;
 use idp_core::endpoints::{
-    list_register_types, login, patch_profile, profile_status, show_company, show_register_type,
+    list_register_types, login, patch_profile, profile_status, search_profiles, show_company,
+    show_register_type,
 };
 use idp_core::mail::{FileMailer, Mailer};
 use idp_core::password::{HashParams, Passwords};
@@ -93,6 +94,10 @@ fn iam_actions(operation: &str, body: &Value) -> Vec<(String, String)> {
             .flat_map(|items| items.keys())
             .map(|name| (operation.to_owned(), name.clone()))
             .collect(),
+        // A query of an index needs the index's ARN.
+        _ if body["IndexName"].is_string() => {
+            vec![(operation.to_owned(), format!("{}/index", table(body)))]
+        }
         _ => vec![(operation.to_owned(), table(body))],
     }
 }
@@ -330,6 +335,20 @@ impl Counted {
         parts(show_company::handle(Arc::clone(&self.app), req).await)
     }
 
+    /// `POST …/profiles/query` with `body`.
+    async fn search(&self, body: &Value) -> (u16, Value) {
+        let company = self.company.as_str();
+        let req = request(
+            "POST",
+            &format!("/v1/companies/{company}/profiles/query"),
+            &[("company_id", company)],
+            &[],
+            Some(&token(company)),
+            &body.to_string(),
+        );
+        parts(search_profiles::handle(Arc::clone(&self.app), req).await)
+    }
+
     /// The demo form through the demo provider, by the Show Register Type handler.
     async fn show_register_type(&self) -> (u16, Value) {
         let company = self.company.as_str();
@@ -449,6 +468,7 @@ fn functions_of(what: &str) -> Vec<&'static str> {
         ("deactivate", "profile-status"),
         ("add password", "patch-profile"),
         ("login", "login"),
+        ("search", "search-profiles"),
         ("password-change", "password-change"),
     ];
     if what.starts_with("warm-up") {
@@ -476,19 +496,27 @@ fn template_allows(binary: &str) -> BTreeSet<(String, String)> {
     let mut allowed = BTreeSet::new();
     for policy in function["Properties"]["Policies"].as_sequence().unwrap() {
         for statement in policy["Statement"].as_sequence().into_iter().flatten() {
-            // `Resource: !GetAtt ProfilesTable.Arn`
+            // `Resource: !GetAtt ProfilesTable.Arn`, or an index's
+            // `!Sub "${ProfilesTable.Arn}/index/*"`.
             let resource = match &statement["Resource"] {
                 serde_yaml::Value::Tagged(tagged) => {
                     tagged.value.as_str().unwrap_or_default().to_owned()
                 }
                 other => format!("{other:?}"),
             };
-            let Some(table) = resource.strip_suffix(".Arn") else {
+            let table = if let Some(table) = resource.strip_suffix(".Arn") {
+                table.to_owned()
+            } else if let Some(index) = resource
+                .strip_prefix("${")
+                .and_then(|r| r.strip_suffix(".Arn}/index/*"))
+            {
+                format!("{index}/index")
+            } else {
                 continue;
             };
             for action in statement["Action"].as_sequence().into_iter().flatten() {
                 if let Some(action) = action.as_str().and_then(|a| a.strip_prefix("dynamodb:")) {
-                    allowed.insert((action.to_owned(), table.to_owned()));
+                    allowed.insert((action.to_owned(), table.clone()));
                 }
             }
         }
@@ -499,7 +527,10 @@ fn template_allows(binary: &str) -> BTreeSet<(String, String)> {
 fn assert_allowed(what: &str, actions: &BTreeSet<(String, String)>) {
     let tables = tables();
     let logical = |name: &str| {
-        if name == tables.profiles {
+        if let Some(table) = name.strip_suffix("/index") {
+            assert_eq!(table, tables.profiles, "{what}: an index of {table}");
+            "ProfilesTable/index".to_owned()
+        } else if name == tables.profiles {
             "ProfilesTable".to_owned()
         } else if name == tables.companies {
             "CompaniesTable".to_owned()
@@ -563,6 +594,44 @@ async fn company_config_reads_cost_one_get_item_cold_and_none_warm() {
         (200, Some(1))
     );
     assert_trips("all register types, warm", (ops, attempts), &[]);
+}
+
+#[tokio::test]
+async fn a_search_page_is_its_index_queries_and_one_batch_read() {
+    let c = counted(|_| {}).await;
+    for n in 1..=3 {
+        c.create(n, true).await;
+    }
+    c.warm().await;
+    // A nearly unique value: one partition of one index, then the page's profiles.
+    let ((status, body), ops, attempts) = c.measure(c.search(&json!({"email": email(2)}))).await;
+    assert_eq!(
+        (status, body["data"].as_array().map(Vec::len)),
+        (200, Some(1)),
+        "{body}"
+    );
+    assert_trips(
+        "search, by e-mail",
+        (ops, attempts),
+        &["Query", "BatchGetItem"],
+    );
+    // Nothing found: the query alone.
+    let ((status, body), ops, attempts) = c
+        .measure(c.search(&json!({"email": "nobody@example.com"})))
+        .await;
+    assert_eq!((status, &body["data"]), (200, &json!([])));
+    assert_trips("search, nothing found", (ops, attempts), &["Query"]);
+    // No filter: the company's listing is written over 8 shards (docs/design.md), so a page
+    // reads each shard (concurrently), then its profiles.
+    let ((status, body), ops, attempts) = c.measure(c.search(&json!({}))).await;
+    assert_eq!(
+        (status, body["data"].as_array().map(Vec::len)),
+        (200, Some(3)),
+        "{body}"
+    );
+    let mut listing = vec!["Query"; 8];
+    listing.push("BatchGetItem");
+    assert_trips("search, no filter", (ops, attempts), &listing);
 }
 
 #[tokio::test]

@@ -44,12 +44,13 @@ use tokio::task::JoinSet;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-const FUNCTIONS: [&str; 9] = [
+const FUNCTIONS: [&str; 10] = [
     "create-profile",
     "show-profile",
     "show-company",
     "show-register-type",
     "list-register-types",
+    "search-profiles",
     "patch-profile",
     "login",
     "profile-status",
@@ -573,6 +574,16 @@ impl Scenario {
             "patch-profile" => {
                 Self::add_password(&fixtures.main, "copper kettle sings at dawn", 422)
             }
+            // The company's first page, no filter: 8 index queries and one batch read.
+            "search-profiles" => Self {
+                what: "lists the company's first page of profiles (no filter)",
+                expected: 200,
+                method: "POST",
+                route: "/v1/companies/{company_id}/profiles/query",
+                uuid: None,
+                params: &[],
+                body: Some(json!({})),
+            },
             // Identifiers of no login form: the company configuration is read, then 400.
             // (Every other refusal, and every success, runs one argon2 verification.)
             "login" => Self {

@@ -18,7 +18,7 @@ pub use email::Email;
 pub use field::ProfileField;
 pub use nationality::Nationality;
 pub use phone_number::PhoneNumber;
-pub use profile_attributes::ProfileAttributes;
+pub use profile_attributes::{ProfileAttributes, parse_value};
 pub use profile_id::ProfileId;
 pub use text::{BoundedText, TextRules};
 

@@ -142,7 +142,7 @@ fn created_data(profile: &NewProfile, shown: &[ProfileField]) -> Value {
 }
 
 /// Parses `?fields=email,name`, keeping the API's field order and dropping repeats.
-fn requested_fields(query: Option<&str>) -> Result<Vec<ProfileField>, ApiError> {
+pub(super) fn requested_fields(query: Option<&str>) -> Result<Vec<ProfileField>, ApiError> {
     let Some(query) = query else {
         return Ok(Vec::new());
     };

@@ -8,6 +8,7 @@ pub mod password_change;
 pub mod patch_profile;
 pub mod profile_status;
 mod register_types;
+pub mod search_profiles;
 pub mod show_company;
 pub mod show_profile;
 pub mod show_register_type;
@@ -39,3 +40,15 @@ fn profile_id(req: &Request) -> Result<ProfileId, ApiError> {
 }
 
 pub const PROFILE_NOT_ACTIVE: &str = "Profile is not active";
+
+/// `?disabled_profile=`: `true` includes disabled profiles; absent or `false` does not.
+fn include_disabled(req: &Request) -> Result<bool, ApiError> {
+    match crate::request::query_param(req, "disabled_profile").as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(ApiError::bad_request(
+            Resource::Profile,
+            "Query parameter `disabled_profile` must be true or false",
+        )),
+    }
+}

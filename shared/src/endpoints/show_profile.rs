@@ -8,7 +8,6 @@ use super::{profile_id, respond};
 use crate::app::App;
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
-use crate::request::query_param;
 
 const RESOURCE: Resource = Resource::Profile;
 
@@ -18,16 +17,7 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
 
 async fn show(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let company = app.authorize(req, RESOURCE).await?;
-    let include_disabled = match query_param(req, "disabled_profile").as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                RESOURCE,
-                "Query parameter `disabled_profile` must be true or false",
-            ));
-        }
-    };
+    let include_disabled = super::include_disabled(req)?;
     let id = profile_id(req)?;
     let profile = app
         .store

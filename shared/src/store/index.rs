@@ -83,8 +83,13 @@ impl Searchable {
 
     /// The index partition that holds `value` for the profile `id`.
     pub fn key(self, company: &CompanyId, id: ProfileId, value: &str) -> String {
+        self.key_in_shard(company, shard(id), value)
+    }
+
+    /// The index partition of `value` in `shard` (ignored when the value is not sharded).
+    pub fn key_in_shard(self, company: &CompanyId, shard: u128, value: &str) -> String {
         if self.sharded() {
-            format!("company#{company}#{}#{value}", shard(id))
+            format!("company#{company}#{shard}#{value}")
         } else {
             format!("company#{company}#{value}")
         }

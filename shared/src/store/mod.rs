@@ -19,6 +19,7 @@ mod error;
 pub mod index;
 pub mod keys;
 mod profiles;
+mod search;
 mod tokens;
 
 pub use client::{Tables, dynamodb_client, with_bounds};
@@ -26,6 +27,7 @@ pub use credentials::{IdentifierOwner, LoginRecord, SetPassword, StatusChange, n
 pub use error::StoreError;
 pub use index::INDEXES;
 pub use profiles::{CreateOutcome, NewProfile};
+pub use search::{MAX_EXAMINED, SearchPage, SearchQuery};
 pub use tokens::{ChangeOutcome, IssueOutcome, TokenCheck};
 
 use aws_sdk_dynamodb::Client;

@@ -1,0 +1,324 @@
+//! Search and listing over the sparse, keys-only indexes (docs/design.md, "Listing and
+//! search"): one index is read, the one of the most selective filter (or the company's
+//! listing without filters), over each of its shards and, with `include_disabled`, both of
+//! its `ord` ranges; the streams are merged by creation time, and the profiles of the page
+//! are read in one strongly consistent `BatchGetItem` and checked against every filter, so
+//! index lag can drop an entry from a page but never show a wrong profile.
+
+use std::collections::{HashMap, VecDeque};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+
+use super::attributes::{Item, get_s, key, s};
+use super::index::{DISABLED_OFFSET, LIST_KEY, ORD, SHARDS, Searchable};
+use super::profiles::profile_from_item;
+use super::{Store, StoreError, keys};
+use crate::domain::{CompanyId, ProfileField};
+use crate::profile::Profile;
+
+/// Filters other than the index's are checked on the profiles read; a page looks at most at
+/// this many index entries for them.
+pub const MAX_EXAMINED: usize = 10_000;
+
+/// The order filters are preferred in as the index to read: nearly unique values first.
+const SELECTIVITY: [Searchable; 11] = [
+    Searchable::Field(ProfileField::Email),
+    Searchable::Field(ProfileField::Nin),
+    Searchable::Field(ProfileField::Username),
+    Searchable::Field(ProfileField::PhoneNumber),
+    Searchable::Field(ProfileField::Birthday),
+    Searchable::Field(ProfileField::Lastname),
+    Searchable::Field(ProfileField::Name),
+    Searchable::Field(ProfileField::Nationality),
+    Searchable::Field(ProfileField::Timezone),
+    Searchable::Field(ProfileField::Origin),
+    Searchable::IdentificationProvider,
+];
+
+/// A search: normalised values ANDed, and a window of the result in creation order.
+#[derive(Debug, Clone)]
+pub struct SearchQuery {
+    pub company: CompanyId,
+    pub filters: Vec<(Searchable, String)>,
+    pub include_disabled: bool,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// The profiles of the window, and whether any profile follows it.
+#[derive(Debug, Clone)]
+pub struct SearchPage {
+    pub profiles: Vec<Profile>,
+    pub more: bool,
+}
+
+/// One index partition's key range, read page by page in `ord` order.
+#[derive(Debug)]
+struct Stream {
+    partition: String,
+    disabled: bool,
+    buffer: VecDeque<(u128, String)>,
+    start: Option<Item>,
+    done: bool,
+}
+
+impl Store {
+    pub async fn search(&self, query: &SearchQuery) -> Result<SearchPage, StoreError> {
+        let lead = SELECTIVITY
+            .iter()
+            .find_map(|s| query.filters.iter().find(|(f, _)| f == s))
+            .cloned();
+        let (index, attribute, partitions) = match &lead {
+            Some((searchable, value)) => (
+                searchable.index(),
+                searchable.attribute(),
+                if searchable.sharded() {
+                    (0..SHARDS)
+                        .map(|shard| searchable.key_in_shard(&query.company, shard, value))
+                        .collect()
+                } else {
+                    vec![searchable.key_in_shard(&query.company, 0, value)]
+                },
+            ),
+            None => (
+                "by-creation".to_owned(),
+                LIST_KEY.to_owned(),
+                (0..SHARDS)
+                    .map(|shard| format!("company#{}#list#{shard}", query.company))
+                    .collect(),
+            ),
+        };
+        let mut streams: Vec<Stream> = partitions
+            .iter()
+            .flat_map(|partition| {
+                let ranges: &[bool] = if query.include_disabled {
+                    &[false, true]
+                } else {
+                    &[false]
+                };
+                ranges.iter().map(|disabled| Stream {
+                    partition: partition.clone(),
+                    disabled: *disabled,
+                    buffer: VecDeque::new(),
+                    start: None,
+                    done: false,
+                })
+            })
+            .collect();
+        let exact = query.filters.len() <= usize::from(lead.is_some());
+        let wanted = query.offset + query.limit + 1;
+        // Entries read per stream and request: the whole window when the index alone decides
+        // (every stream may hold all of it), a batch of profiles to check otherwise.
+        let chunk = if exact { wanted.min(2_000) } else { 100 };
+        self.fill_all(&index, &attribute, &mut streams, chunk)
+            .await?;
+
+        let mut matched: Vec<Profile> = Vec::new();
+        let mut examined = 0usize;
+        let mut candidates: Vec<String> = Vec::new();
+        loop {
+            let next = self
+                .next_entry(&index, &attribute, &mut streams, chunk)
+                .await?;
+            let finished = next.is_none();
+            if let Some(pk) = next {
+                examined += 1;
+                if exact {
+                    // The index decides membership: only the window's profiles are read.
+                    if examined > query.offset {
+                        candidates.push(pk);
+                    }
+                } else {
+                    candidates.push(pk);
+                }
+            }
+            let batch_full = candidates.len() >= if exact { query.limit + 1 } else { 100 };
+            // Only the residual filters' scan is bounded: the window itself is (by `Page`).
+            let exhausted = !exact && examined >= MAX_EXAMINED;
+            if batch_full || finished || exhausted {
+                let profiles = self.profiles_by_key(&candidates).await?;
+                candidates.clear();
+                matched.extend(profiles.into_iter().filter(|p| matches(p, query)));
+            }
+            let have = if exact {
+                matched.len()
+            } else {
+                matched.len().saturating_sub(query.offset)
+            };
+            if have > query.limit || finished || exhausted {
+                break;
+            }
+        }
+        let window: Vec<Profile> = if exact {
+            matched
+        } else {
+            matched.into_iter().skip(query.offset).collect()
+        };
+        let more = window.len() > query.limit;
+        Ok(SearchPage {
+            profiles: window.into_iter().take(query.limit).collect(),
+            more,
+        })
+    }
+
+    async fn fill_all(
+        &self,
+        index: &str,
+        attribute: &str,
+        streams: &mut [Stream],
+        chunk: usize,
+    ) -> Result<(), StoreError> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, stream) in streams.iter().enumerate() {
+            let request = self.stream_query(index, attribute, stream, chunk);
+            tasks.spawn(async move { (i, request.send().await) });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            let (i, result) = joined.map_err(|e| StoreError::Failed(e.to_string()))?;
+            absorb(&mut streams[i], result?);
+        }
+        Ok(())
+    }
+
+    /// The next entry in creation order over every stream (`None` when all are done).
+    async fn next_entry(
+        &self,
+        index: &str,
+        attribute: &str,
+        streams: &mut [Stream],
+        chunk: usize,
+    ) -> Result<Option<String>, StoreError> {
+        for stream in streams.iter_mut() {
+            if stream.buffer.is_empty() && !stream.done {
+                let output = self
+                    .stream_query(index, attribute, stream, chunk)
+                    .send()
+                    .await?;
+                absorb(stream, output);
+            }
+        }
+        let offset = DISABLED_OFFSET.parse::<u128>().unwrap_or(u128::MAX);
+        let best = streams
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.buffer.front().map(|(ord, _)| (ord % offset, i)))
+            .min();
+        Ok(best.and_then(|(_, i)| streams[i].buffer.pop_front().map(|(_, pk)| pk)))
+    }
+
+    fn stream_query(
+        &self,
+        index: &str,
+        attribute: &str,
+        stream: &Stream,
+        chunk: usize,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        let condition = if stream.disabled {
+            "#k = :k AND #o >= :off"
+        } else {
+            "#k = :k AND #o < :off"
+        };
+        self.client
+            .query()
+            .table_name(&self.tables.profiles)
+            .index_name(index)
+            .key_condition_expression(condition)
+            .expression_attribute_names("#k", attribute)
+            .expression_attribute_names("#o", ORD)
+            .expression_attribute_values(":k", s(&stream.partition))
+            .expression_attribute_values(":off", AttributeValue::N(DISABLED_OFFSET.into()))
+            .limit(i32::try_from(chunk).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(stream.start.clone())
+    }
+
+    /// The profiles under `partitions` (profile items), strongly consistent, in that order.
+    async fn profiles_by_key(&self, partitions: &[String]) -> Result<Vec<Profile>, StoreError> {
+        let mut found: HashMap<String, Item> = HashMap::new();
+        for batch in partitions.chunks(100) {
+            let keys: Vec<Item> = batch.iter().map(|pk| key(pk, keys::PROFILE)).collect();
+            let mut pending = Some(
+                [(
+                    self.tables.profiles.clone(),
+                    KeysAndAttributes::builder()
+                        .set_keys(Some(keys))
+                        .consistent_read(true)
+                        .build()
+                        .map_err(|e| StoreError::Failed(e.to_string()))?,
+                )]
+                .into_iter()
+                .collect::<HashMap<_, _>>(),
+            );
+            for _ in 0..5 {
+                let Some(request) = pending.take().filter(|r| !r.is_empty()) else {
+                    break;
+                };
+                let output = batch_get(&self.client, request).await?;
+                for item in output.0 {
+                    if let Some(pk) = get_s(&item, keys::PK) {
+                        found.insert(pk.to_owned(), item);
+                    }
+                }
+                pending = output.1;
+            }
+            if pending.is_some_and(|p| !p.is_empty()) {
+                return Err(StoreError::Unavailable(
+                    "batch read left keys unprocessed".into(),
+                ));
+            }
+        }
+        partitions
+            .iter()
+            .filter_map(|pk| found.get(pk))
+            .map(profile_from_item)
+            .collect()
+    }
+}
+
+type Unprocessed = Option<HashMap<String, KeysAndAttributes>>;
+
+async fn batch_get(
+    client: &Client,
+    request: HashMap<String, KeysAndAttributes>,
+) -> Result<(Vec<Item>, Unprocessed), StoreError> {
+    let output = client
+        .batch_get_item()
+        .set_request_items(Some(request))
+        .send()
+        .await?;
+    let items = output
+        .responses
+        .unwrap_or_default()
+        .into_values()
+        .flatten()
+        .collect();
+    Ok((items, output.unprocessed_keys))
+}
+
+fn absorb(stream: &mut Stream, output: aws_sdk_dynamodb::operation::query::QueryOutput) {
+    for item in output.items.unwrap_or_default() {
+        let ord = item
+            .get(ORD)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<u128>().ok());
+        if let (Some(ord), Some(pk)) = (ord, get_s(&item, keys::PK)) {
+            stream.buffer.push_back((ord, pk.to_owned()));
+        }
+    }
+    stream.start = output.last_evaluated_key;
+    stream.done = stream.start.is_none();
+}
+
+/// Whether a profile read back is still what the query asks for (the index may lag).
+fn matches(profile: &Profile, query: &SearchQuery) -> bool {
+    (query.include_disabled || profile.active)
+        && query
+            .filters
+            .iter()
+            .all(|(searchable, value)| match searchable {
+                Searchable::Field(field) => profile.attributes.get(*field) == Some(value.as_str()),
+                Searchable::IdentificationProvider => {
+                    profile.identification_provider.as_deref() == Some(value.as_str())
+                }
+            })
+}

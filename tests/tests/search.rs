@@ -1,0 +1,240 @@
+//! Search Multiple Profiles (§5.7) through HTTP against the real binaries.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use blackbox_tests::{Api, fresh_company, token};
+use serde_json::{Value, json};
+
+fn person(n: u32) -> Value {
+    json!({"register_type": "nin_register", "information_provider": "test_idp",
+           "profile": {"nin": format!("nin-{n}"), "name": "Ana", "lastname": format!("Soto{}", n % 2),
+                       "email": format!("ana{n}@example.com"), "username": format!("ana{n}"),
+                       "nationality": "CHL", "origin": "web", "phone_number": format!("+5691234560{n}")},
+           "options": {"active": true}})
+}
+
+/// A company with `n` profiles, created in order; their uuids.
+async fn company_with(n: u32) -> (String, Vec<String>) {
+    let api = Api::new();
+    let company = fresh_company().await;
+    let mut uuids = Vec::new();
+    for i in 0..n {
+        let created = api
+            .post(
+                &format!("/v1/companies/{company}/profiles"),
+                &token(&company),
+                &person(i),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        uuids.push(created.body["data"]["uuid"].as_str().unwrap().to_owned());
+    }
+    (company, uuids)
+}
+
+async fn search(company: &str, query: &str, body: Option<Value>) -> (u16, Value) {
+    let reply = Api::new()
+        .send(
+            "POST",
+            &format!("/v1/companies/{company}/profiles/query{query}"),
+            Some(&token(company)),
+            body.map(|b| b.to_string().into_bytes()),
+        )
+        .await;
+    (reply.status, reply.body)
+}
+
+fn uuids_of(body: &Value) -> Vec<String> {
+    body["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no data array: {body}"))
+        .iter()
+        .map(|p| p["uuid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn pages_list_the_company_oldest_first_and_past_the_end_is_empty() {
+    let (company, uuids) = company_with(7).await;
+    let mut seen = Vec::new();
+    for (page, expected) in [(1, 3), (2, 3), (3, 1), (4, 0)] {
+        let (status, body) = search(
+            &company,
+            &format!("?page={page}&per_page=3"),
+            Some(json!({})),
+        )
+        .await;
+        assert_eq!(
+            (status, &body["message"], &body["resource"]),
+            (200, &json!("Found"), &json!("Profile"))
+        );
+        let found = uuids_of(&body);
+        assert_eq!(found.len(), expected, "page {page}");
+        seen.extend(found);
+    }
+    assert_eq!(seen, uuids, "creation order across pages, no repeats");
+    // No body at all is the same as `{}`; the defaults are page 1 of 5.
+    let (status, body) = search(&company, "", None).await;
+    assert_eq!((status, uuids_of(&body)), (200, uuids[..5].to_vec()));
+    // Each profile in full, as Show returns it.
+    assert_eq!(body["data"][0]["email"], "ana0@example.com");
+    assert_eq!(body["data"][0]["trusted_fields"], json!({}));
+    // A shared value, spread over shards, keeps the order too.
+    let (_, body) = search(
+        &company,
+        "?per_page=100",
+        Some(json!({"nationality": "chl"})),
+    )
+    .await;
+    assert_eq!(uuids_of(&body), uuids);
+    let (_, body) = search(
+        &company,
+        "?per_page=100",
+        Some(json!({"identification_provider": "test_idp"})),
+    )
+    .await;
+    assert_eq!(uuids_of(&body), uuids);
+}
+
+#[tokio::test]
+async fn values_match_normalised_and_filters_are_anded() {
+    let (company, uuids) = company_with(5).await;
+    let (status, body) = search(&company, "", Some(json!({"email": "  ANA3@Example.COM "}))).await;
+    assert_eq!((status, uuids_of(&body)), (200, vec![uuids[3].clone()]));
+    let (_, body) = search(
+        &company,
+        "",
+        Some(json!({"phone_number": "+56 9 1234-5602"})),
+    )
+    .await;
+    assert_eq!(uuids_of(&body), vec![uuids[2].clone()]);
+    // name AND lastname: the odd ones.
+    let (_, body) = search(
+        &company,
+        "",
+        Some(json!({"name": "Ana", "lastname": "Soto1"})),
+    )
+    .await;
+    assert_eq!(uuids_of(&body), vec![uuids[1].clone(), uuids[3].clone()]);
+    let (_, body) = search(
+        &company,
+        "",
+        Some(json!({"nationality": "CHL", "username": "ana4", "origin": "web"})),
+    )
+    .await;
+    assert_eq!(uuids_of(&body), vec![uuids[4].clone()]);
+    let (_, body) = search(
+        &company,
+        "",
+        Some(json!({"username": "ana4", "lastname": "Soto1"})),
+    )
+    .await;
+    assert_eq!(uuids_of(&body), Vec::<String>::new());
+    let (_, body) = search(&company, "", Some(json!({"email": "nobody@example.com"}))).await;
+    assert_eq!(body["data"], json!([]));
+    // Another company's profiles are never found, whatever the filter.
+    let (other, _) = company_with(1).await;
+    let (_, body) = search(&other, "?per_page=100", Some(json!({"name": "Ana"}))).await;
+    assert_eq!(uuids_of(&body).len(), 1);
+}
+
+#[tokio::test]
+async fn fields_project_and_disabled_profiles_appear_only_when_asked() {
+    let api = Api::new();
+    let (company, uuids) = company_with(3).await;
+    let (status, body) = search(
+        &company,
+        "?fields=email,name",
+        Some(json!({"username": "ana1"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["data"],
+        json!([{"uuid": uuids[1], "email": "ana1@example.com", "name": "Ana", "active": true,
+                "identification_provider": "test_idp"}])
+    );
+    let deactivated = api
+        .patch(
+            &format!("/v1/companies/{company}/profiles/{}/status", uuids[1]),
+            &token(&company),
+            &json!({"operation": "deactivate"}),
+        )
+        .await;
+    assert_eq!(deactivated.status, 200);
+    // Right after the write: gone from the default search, back with disabled_profile=true,
+    // in its place by creation time.
+    for query in ["", "?disabled_profile=false"] {
+        let (_, body) = search(&company, query, Some(json!({}))).await;
+        assert_eq!(
+            uuids_of(&body),
+            vec![uuids[0].clone(), uuids[2].clone()],
+            "{query}"
+        );
+    }
+    let (_, body) = search(&company, "?disabled_profile=true", Some(json!({}))).await;
+    assert_eq!(uuids_of(&body), uuids);
+    assert_eq!(body["data"][1]["active"], false);
+    let (_, body) = search(
+        &company,
+        "?disabled_profile=true",
+        Some(json!({"username": "ana1"})),
+    )
+    .await;
+    assert_eq!(uuids_of(&body), vec![uuids[1].clone()]);
+    let activated = api
+        .patch(
+            &format!("/v1/companies/{company}/profiles/{}/status", uuids[1]),
+            &token(&company),
+            &json!({"operation": "activate"}),
+        )
+        .await;
+    assert_eq!(activated.status, 200);
+    let (_, body) = search(&company, "", Some(json!({}))).await;
+    assert_eq!(uuids_of(&body), uuids);
+}
+
+#[tokio::test]
+async fn every_bad_input_is_a_400_naming_the_key_and_an_unknown_company_404() {
+    let (company, _) = company_with(1).await;
+    for (query, body, named) in [
+        ("", json!({"mail": "secret-1"}), "`mail`"),
+        ("", json!({"email": 12}), "`email`"),
+        ("", json!({"email": null}), "`email`"),
+        ("", json!({"email": "secret-2"}), "`email`"),
+        ("", json!({"birthday": "secret-3"}), "`birthday`"),
+        ("", json!({"nationality": "secret-4"}), "`nationality`"),
+        ("", json!({"uuid": "secret-5"}), "`uuid`"),
+        ("?page=0", json!({}), "`page`"),
+        ("?page=01", json!({}), "`page`"),
+        ("?per_page=101", json!({}), "`per_page`"),
+        ("?page=101&per_page=100", json!({}), "10000"),
+        ("?fields=email,secret", json!({}), "`fields`"),
+        ("?disabled_profile=yes", json!({}), "`disabled_profile`"),
+        ("?cursor=abc", json!({}), "`cursor`"),
+    ] {
+        let (status, reply) = search(&company, query, Some(body.clone())).await;
+        assert_eq!(status, 400, "{query} {body}: {reply}");
+        let sentence = reply["errors"].as_str().unwrap();
+        assert!(sentence.contains(named), "{query} {body}: {sentence}");
+        assert!(!sentence.contains("secret-"), "{query} {body}: {sentence}");
+    }
+    for raw in ["[]", "\"email\"", "{\"email\":"] {
+        let reply = Api::new()
+            .send(
+                "POST",
+                &format!("/v1/companies/{company}/profiles/query"),
+                Some(&token(&company)),
+                Some(raw.as_bytes().to_vec()),
+            )
+            .await;
+        assert_eq!(reply.status, 400, "{raw}");
+    }
+    let (status, body) = search("nobody-here", "", Some(json!({}))).await;
+    assert_eq!(
+        (status, body),
+        (
+            404,
+            json!({"code": 404, "resource": "Company Config", "message": "Not found"})
+        )
+    );
+}
