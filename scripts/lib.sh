@@ -45,6 +45,12 @@ ensure_keys() {
     (umask 077 && openssl genpkey -algorithm ed25519 -out "$LOCAL/jwt-private.pem" 2>/dev/null)
     openssl pkey -in "$LOCAL/jwt-private.pem" -pubout -out "$LOCAL/jwt-public.pem" 2>/dev/null
   fi
+  # The key search cursors are signed with: one per checkout (in AWS, a Secrets Manager secret
+  # the stack generates).
+  if [[ ! -s "$LOCAL/cursor-key" ]]; then
+    log "generating the local cursor key in .local/"
+    (umask 077 && openssl rand -hex 32 >"$LOCAL/cursor-key")
+  fi
 }
 
 # start_dynamodb PORT [DATA_DIR]: in memory unless a data directory is given.
@@ -68,6 +74,7 @@ start_dynamodb() {
 # Environment for the functions and the admin command against the local stack.
 write_env() { # file dynamodb_port mail_dir
   local file=$1 port=$2
+  ensure_keys
   cat >"$file" <<ENV
 AWS_REGION=us-east-1
 AWS_ACCESS_KEY_ID=local
@@ -81,6 +88,7 @@ AUTH_MODE=jwt
 JWT_PUBLIC_KEY_FILE=$LOCAL/jwt-public.pem
 JWT_ALGORITHM=EdDSA
 JWT_ISSUER=idp-local
+CURSOR_KEY_FILE=$LOCAL/cursor-key
 RUST_LOG=info
 ENV
 }

@@ -26,6 +26,8 @@ pub struct App {
     pub passwords: Passwords,
     /// Only the functions that send mail have one (`MAIL_TRANSPORT`).
     pub mailer: Option<Mailer>,
+    /// Only the search function has one (`CURSOR_KEY_SECRET_ARN`, or `CURSOR_KEY_FILE` locally).
+    pub cursor_key: Option<crate::cursor::CursorKey>,
 }
 
 impl App {
@@ -41,7 +43,13 @@ impl App {
             auth,
             passwords,
             mailer: None,
+            cursor_key: None,
         }
+    }
+
+    pub fn with_cursor_key(mut self, key: crate::cursor::CursorKey) -> Self {
+        self.cursor_key = Some(key);
+        self
     }
 
     pub fn with_mailer(mut self, mailer: Mailer) -> Self {
@@ -65,8 +73,12 @@ impl App {
             store.warm_up().await;
         }
         let app = Self::new(store, auth, passwords, Duration::from_secs(ttl));
-        Ok(match Mailer::from_env().await? {
+        let app = match Mailer::from_env().await? {
             Some(mailer) => app.with_mailer(mailer),
+            None => app,
+        };
+        Ok(match crate::cursor::CursorKey::from_env().await? {
+            Some(key) => app.with_cursor_key(key),
             None => app,
         })
     }

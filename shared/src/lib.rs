@@ -5,6 +5,7 @@
 pub mod app;
 pub mod auth;
 pub mod company;
+pub mod cursor;
 pub mod domain;
 pub mod endpoints;
 pub mod envelope;

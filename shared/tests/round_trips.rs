@@ -217,7 +217,8 @@ fn app_over(store: Store, params: HashParams, mail: &Path) -> Arc<App> {
             Passwords::new(params).unwrap(),
             std::time::Duration::from_secs(60),
         )
-        .with_mailer(Mailer::File(FileMailer::new(mail.to_owned()))),
+        .with_mailer(Mailer::File(FileMailer::new(mail.to_owned())))
+        .with_cursor_key(test_cursor_key()),
     )
 }
 

@@ -105,6 +105,8 @@ pub async fn add_password(api: &Api, company: &str, uuid: &str, password: &str) 
 pub struct Reply {
     pub status: u16,
     pub body: Value,
+    /// The `Link` header, when there is one.
+    pub link: Option<String>,
 }
 
 /// A client for the API. Every reply is checked: it is JSON and its status and body are what
@@ -159,6 +161,11 @@ impl Api {
         }
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
+        let link = response
+            .headers()
+            .get("link")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let content_type = response
             .headers()
             .get("content-type")
@@ -175,7 +182,7 @@ impl Api {
         });
         let path = path_and_query.split('?').next().unwrap_or_default();
         openapi::check_response(method.as_str(), path, status, &body);
-        Reply { status, body }
+        Reply { status, body, link }
     }
 
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Reply {

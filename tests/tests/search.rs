@@ -238,3 +238,119 @@ async fn every_bad_input_is_a_400_naming_the_key_and_an_unknown_company_404() {
         )
     );
 }
+
+/// The `cursor` of a `Link: <…>; rel="next"` header, and the link's whole target.
+fn next_of(link: &str) -> (String, String) {
+    let target = link
+        .strip_prefix('<')
+        .and_then(|rest| rest.split_once(">; rel=\"next\""))
+        .map(|(target, _)| target.to_owned())
+        .unwrap_or_else(|| panic!("not a next link: {link}"));
+    let cursor = target
+        .split(['?', '&'])
+        .find_map(|pair| pair.strip_prefix("cursor="))
+        .unwrap()
+        .to_owned();
+    (target, cursor)
+}
+
+async fn post(company: &str, path_and_query: &str, body: &Value) -> blackbox_tests::Reply {
+    Api::new()
+        .send(
+            "POST",
+            path_and_query,
+            Some(&token(company)),
+            Some(body.to_string().into_bytes()),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_cursor_walks_every_page_once_and_binds_company_filters_and_disabled() {
+    let (company, uuids) = company_with(7).await;
+    let body = json!({"name": "Ana"});
+    let first = post(
+        &company,
+        &format!("/v1/companies/{company}/profiles/query?per_page=3&fields=email"),
+        &body,
+    )
+    .await;
+    assert_eq!(first.status, 200);
+    let mut seen = uuids_of(&first.body);
+    let mut link = first
+        .link
+        .clone()
+        .expect("a first page with successors links to the next");
+    let mut pages = 1;
+    loop {
+        let (target, _) = next_of(&link);
+        assert!(
+            target.contains("fields=email") && target.contains("per_page=3"),
+            "{target}"
+        );
+        let reply = post(&company, &target, &body).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(
+            reply.body["data"][0].as_object().unwrap().len(),
+            4,
+            "the projection holds"
+        );
+        seen.extend(uuids_of(&reply.body));
+        pages += 1;
+        match reply.link {
+            Some(next) => link = next,
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, uuids, "every profile once, in order");
+
+    let (_, cursor) = next_of(first.link.as_deref().unwrap());
+    let path = |c: &str, cursor: &str, extra: &str| {
+        format!("/v1/companies/{c}/profiles/query?cursor={cursor}{extra}")
+    };
+    let refused = |reply: blackbox_tests::Reply| {
+        assert_eq!(reply.status, 400, "{}", reply.body);
+        assert!(
+            reply.body["errors"].as_str().unwrap().contains("`cursor`"),
+            "{}",
+            reply.body
+        );
+    };
+    // The same cursor with other filters, with disabled_profile, with page, or tampered.
+    refused(
+        post(
+            &company,
+            &path(&company, &cursor, ""),
+            &json!({"name": "Bob"}),
+        )
+        .await,
+    );
+    refused(post(&company, &path(&company, &cursor, ""), &json!({})).await);
+    refused(
+        post(
+            &company,
+            &path(&company, &cursor, "&disabled_profile=true"),
+            &body,
+        )
+        .await,
+    );
+    refused(post(&company, &path(&company, &cursor, "&page=2"), &body).await);
+    let mut tampered = cursor.clone().into_bytes();
+    tampered[2] = if tampered[2] == b'A' { b'B' } else { b'A' };
+    refused(
+        post(
+            &company,
+            &path(&company, &String::from_utf8(tampered).unwrap(), ""),
+            &body,
+        )
+        .await,
+    );
+    refused(post(&company, &path(&company, "garbage", ""), &body).await);
+    // Another company's token and path: its own filters, the first company's cursor.
+    let (other, _) = company_with(1).await;
+    refused(post(&other, &path(&other, &cursor, ""), &body).await);
+    // Still good where it belongs.
+    let again = post(&company, &path(&company, &cursor, "&per_page=3"), &body).await;
+    assert_eq!(uuids_of(&again.body), uuids[3..6].to_vec());
+}

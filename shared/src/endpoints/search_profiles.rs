@@ -1,16 +1,18 @@
 //! `POST /v1/companies/{company_id}/profiles/query?page=&per_page=&fields=&disabled_profile=true`
 //! (§5.7): the company's profiles whose normalised values equal every value of the body,
-//! oldest first.
+//! oldest first; a page that may have a successor links to it with an authenticated cursor.
 
 use std::sync::Arc;
 
+use lambda_http::http::HeaderValue;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
 
 use super::create_profile::requested_fields;
 use super::{include_disabled, respond};
 use crate::app::App;
-use crate::domain::{ProfileField, parse_value};
+use crate::cursor;
+use crate::domain::{CompanyId, ProfileField, parse_value};
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
 use crate::pagination::Page;
@@ -27,11 +29,11 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
 
 async fn search(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let company = app.authorize(req, RESOURCE).await?;
-    if query_param(req, "cursor").is_some() {
-        // No cursor has been issued yet (docs/design.md): none can be valid.
+    let cursor = query_param(req, "cursor");
+    if cursor.is_some() && query_param(req, "page").is_some() {
         return Err(ApiError::bad_request(
             RESOURCE,
-            "Query parameter `cursor` is not valid",
+            "Query parameters `cursor` and `page` cannot be used together",
         ));
     }
     let page = Page::from_query(req, RESOURCE)?;
@@ -43,13 +45,32 @@ async fn search(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         parse_filters(&parse_json::<Map<String, Value>>(req, RESOURCE)?)
             .map_err(|why| ApiError::bad_request(RESOURCE, why))?
     };
+    let key = app.cursor_key.as_ref().ok_or_else(|| {
+        ApiError::internal(RESOURCE, "no cursor key: CURSOR_KEY_SECRET_ARN is not set")
+    })?;
+    let scope = cursor::scope(&filters, include_disabled);
+    let after = match &cursor {
+        None => None,
+        Some(cursor) => Some(key.check(cursor, &company, &scope).ok_or_else(|| {
+            ApiError::bad_request(
+                RESOURCE,
+                "Query parameter `cursor` is not valid for this company, these filters and \
+                 disabled_profile",
+            )
+        })?),
+    };
     // An unknown company has no profiles, but answers as every endpoint does.
     app.company_config(&company, RESOURCE).await?;
     let query = SearchQuery {
-        company,
+        company: company.clone(),
         filters,
         include_disabled,
-        offset: (page.page as usize - 1) * page.per_page as usize,
+        after,
+        offset: if after.is_some() {
+            0
+        } else {
+            (page.page as usize - 1) * page.per_page as usize
+        },
         limit: page.per_page as usize,
     };
     let found = app.store.search(&query).await?;
@@ -64,7 +85,50 @@ async fn search(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
             }
         })
         .collect();
-    Ok(success(200, RESOURCE, Some(Value::Array(data)), "Found"))
+    let mut response = success(200, RESOURCE, Some(Value::Array(data)), "Found");
+    if let (true, Some(last)) = (found.more, found.last_key) {
+        let next = key
+            .issue(&company, &scope, last)
+            .ok_or_else(|| ApiError::internal(RESOURCE, "cursor not signed"))?;
+        let link = next_link(req, &company, &next, page.per_page, include_disabled);
+        if let Ok(value) = HeaderValue::from_str(&link) {
+            response.headers_mut().insert("link", value);
+        }
+    }
+    Ok(response)
+}
+
+/// `<path?cursor=…&per_page=…[&fields=…][&disabled_profile=true]>; rel="next"`: the same
+/// request's next page (the body must be sent again; the cursor is bound to it).
+fn next_link(
+    req: &Request,
+    company: &CompanyId,
+    cursor: &str,
+    per_page: u32,
+    include_disabled: bool,
+) -> String {
+    let mut target =
+        format!("/v1/companies/{company}/profiles/query?cursor={cursor}&per_page={per_page}");
+    if let Some(fields) = query_param(req, "fields") {
+        target.push_str("&fields=");
+        target.push_str(&percent_encode(&fields));
+    }
+    if include_disabled {
+        target.push_str("&disabled_profile=true");
+    }
+    format!("<{target}>; rel=\"next\"")
+}
+
+/// Query-string encoding of everything but unreserved characters and `,`.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 /// The body's filters, normalised as at Create; the sentence names the key, never the value.

@@ -42,22 +42,28 @@ pub struct SearchQuery {
     pub company: CompanyId,
     pub filters: Vec<(Searchable, String)>,
     pub include_disabled: bool,
+    /// Only profiles created after this creation key (a cursor's position).
+    pub after: Option<u128>,
     pub offset: usize,
     pub limit: usize,
 }
 
-/// The profiles of the window, and whether any profile follows it.
+/// The profiles of the window, whether any profile follows it, and the creation key of the
+/// last one (where a cursor continues).
 #[derive(Debug, Clone)]
 pub struct SearchPage {
     pub profiles: Vec<Profile>,
     pub more: bool,
+    pub last_key: Option<u128>,
 }
 
 /// One index partition's key range, read page by page in `ord` order.
 #[derive(Debug)]
 struct Stream {
     partition: String,
-    disabled: bool,
+    /// The inclusive `ord` range read.
+    low: u128,
+    high: u128,
     buffer: VecDeque<(u128, String)>,
     start: Option<Item>,
     done: bool,
@@ -97,12 +103,21 @@ impl Store {
                 } else {
                     &[false]
                 };
-                ranges.iter().map(|disabled| Stream {
-                    partition: partition.clone(),
-                    disabled: *disabled,
-                    buffer: VecDeque::new(),
-                    start: None,
-                    done: false,
+                ranges.iter().map(|disabled| {
+                    let offset = if *disabled { disabled_offset() } else { 0 };
+                    let from = query.after.map_or(0, |after| after + 1);
+                    Stream {
+                        partition: partition.clone(),
+                        low: offset + from,
+                        high: if *disabled {
+                            MAX_ORD
+                        } else {
+                            disabled_offset() - 1
+                        },
+                        buffer: VecDeque::new(),
+                        start: None,
+                        done: false,
+                    }
                 })
             })
             .collect();
@@ -114,23 +129,23 @@ impl Store {
         self.fill_all(&index, &attribute, &mut streams, chunk)
             .await?;
 
-        let mut matched: Vec<Profile> = Vec::new();
+        let mut matched: Vec<(u128, Profile)> = Vec::new();
         let mut examined = 0usize;
-        let mut candidates: Vec<String> = Vec::new();
+        let mut candidates: Vec<(u128, String)> = Vec::new();
         loop {
             let next = self
                 .next_entry(&index, &attribute, &mut streams, chunk)
                 .await?;
             let finished = next.is_none();
-            if let Some(pk) = next {
+            if let Some(entry) = next {
                 examined += 1;
                 if exact {
                     // The index decides membership: only the window's profiles are read.
                     if examined > query.offset {
-                        candidates.push(pk);
+                        candidates.push(entry);
                     }
                 } else {
-                    candidates.push(pk);
+                    candidates.push(entry);
                 }
             }
             let batch_full = candidates.len() >= if exact { query.limit + 1 } else { 100 };
@@ -139,7 +154,7 @@ impl Store {
             if batch_full || finished || exhausted {
                 let profiles = self.profiles_by_key(&candidates).await?;
                 candidates.clear();
-                matched.extend(profiles.into_iter().filter(|p| matches(p, query)));
+                matched.extend(profiles.into_iter().filter(|(_, p)| matches(p, query)));
             }
             let have = if exact {
                 matched.len()
@@ -150,14 +165,16 @@ impl Store {
                 break;
             }
         }
-        let window: Vec<Profile> = if exact {
+        let mut window: Vec<(u128, Profile)> = if exact {
             matched
         } else {
             matched.into_iter().skip(query.offset).collect()
         };
         let more = window.len() > query.limit;
+        window.truncate(query.limit);
         Ok(SearchPage {
-            profiles: window.into_iter().take(query.limit).collect(),
+            last_key: window.last().map(|(key, _)| *key),
+            profiles: window.into_iter().map(|(_, p)| p).collect(),
             more,
         })
     }
@@ -188,7 +205,7 @@ impl Store {
         attribute: &str,
         streams: &mut [Stream],
         chunk: usize,
-    ) -> Result<Option<String>, StoreError> {
+    ) -> Result<Option<(u128, String)>, StoreError> {
         for stream in streams.iter_mut() {
             if stream.buffer.is_empty() && !stream.done {
                 let output = self
@@ -198,13 +215,13 @@ impl Store {
                 absorb(stream, output);
             }
         }
-        let offset = DISABLED_OFFSET.parse::<u128>().unwrap_or(u128::MAX);
+        let offset = disabled_offset();
         let best = streams
             .iter()
             .enumerate()
             .filter_map(|(i, s)| s.buffer.front().map(|(ord, _)| (ord % offset, i)))
             .min();
-        Ok(best.and_then(|(_, i)| streams[i].buffer.pop_front().map(|(_, pk)| pk)))
+        Ok(best.and_then(|(key, i)| streams[i].buffer.pop_front().map(|(_, pk)| (key, pk))))
     }
 
     fn stream_query(
@@ -214,29 +231,29 @@ impl Store {
         stream: &Stream,
         chunk: usize,
     ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
-        let condition = if stream.disabled {
-            "#k = :k AND #o >= :off"
-        } else {
-            "#k = :k AND #o < :off"
-        };
         self.client
             .query()
             .table_name(&self.tables.profiles)
             .index_name(index)
-            .key_condition_expression(condition)
+            .key_condition_expression("#k = :k AND #o BETWEEN :low AND :high")
             .expression_attribute_names("#k", attribute)
             .expression_attribute_names("#o", ORD)
             .expression_attribute_values(":k", s(&stream.partition))
-            .expression_attribute_values(":off", AttributeValue::N(DISABLED_OFFSET.into()))
+            .expression_attribute_values(":low", AttributeValue::N(stream.low.to_string()))
+            .expression_attribute_values(":high", AttributeValue::N(stream.high.to_string()))
             .limit(i32::try_from(chunk).unwrap_or(i32::MAX))
             .set_exclusive_start_key(stream.start.clone())
     }
 
-    /// The profiles under `partitions` (profile items), strongly consistent, in that order.
-    async fn profiles_by_key(&self, partitions: &[String]) -> Result<Vec<Profile>, StoreError> {
+    /// The profiles under `partitions` (profile items), strongly consistent, in that order,
+    /// each with its creation key.
+    async fn profiles_by_key(
+        &self,
+        partitions: &[(u128, String)],
+    ) -> Result<Vec<(u128, Profile)>, StoreError> {
         let mut found: HashMap<String, Item> = HashMap::new();
         for batch in partitions.chunks(100) {
-            let keys: Vec<Item> = batch.iter().map(|pk| key(pk, keys::PROFILE)).collect();
+            let keys: Vec<Item> = batch.iter().map(|(_, pk)| key(pk, keys::PROFILE)).collect();
             let mut pending = Some(
                 [(
                     self.tables.profiles.clone(),
@@ -269,10 +286,17 @@ impl Store {
         }
         partitions
             .iter()
-            .filter_map(|pk| found.get(pk))
-            .map(profile_from_item)
+            .filter_map(|(key, pk)| found.get(pk).map(|item| (*key, item)))
+            .map(|(key, item)| profile_from_item(item).map(|p| (key, p)))
             .collect()
     }
+}
+
+/// The largest `ord` (38 digits).
+const MAX_ORD: u128 = 99_999_999_999_999_999_999_999_999_999_999_999_999;
+
+fn disabled_offset() -> u128 {
+    DISABLED_OFFSET.parse().unwrap_or(u128::MAX / 2)
 }
 
 type Unprocessed = Option<HashMap<String, KeysAndAttributes>>;

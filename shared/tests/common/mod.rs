@@ -31,12 +31,20 @@ pub fn jwt_verifier() -> TokenVerifier {
 }
 
 pub async fn app_with(store: Store, auth: TokenVerifier, params: HashParams) -> Arc<App> {
-    Arc::new(App::new(
-        store,
-        auth,
-        Passwords::new(params).unwrap(),
-        Duration::from_secs(60),
-    ))
+    Arc::new(
+        App::new(
+            store,
+            auth,
+            Passwords::new(params).unwrap(),
+            Duration::from_secs(60),
+        )
+        .with_cursor_key(test_cursor_key()),
+    )
+}
+
+/// A cursor key of the handler tests' own (the served functions use `.local/cursor-key`).
+pub fn test_cursor_key() -> idp_core::cursor::CursorKey {
+    idp_core::cursor::CursorKey::new(b"handler-tests-cursor-key-0123456789abcdef".to_vec()).unwrap()
 }
 
 pub async fn app() -> Arc<App> {

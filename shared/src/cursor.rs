@@ -1,0 +1,223 @@
+//! Search cursors: where a walk through the results stands, authenticated with the
+//! deployment's key and bound to the company, the filters and `disabled_profile`.
+//!
+//! A cursor is `base64url(payload) "." base64url(HMAC-SHA256(key, payload))`; the payload names
+//! the company, a digest of the filters and `disabled_profile`, and the creation key
+//! (`ord` without the disabled offset) of the last profile returned. Nothing in it is secret,
+//! but nothing in it can be changed: a cursor of another company, of other filters, or altered
+//! in any byte is refused. The key comes from the deployment (Secrets Manager in AWS,
+//! `.local/` for the local stack), never from the code.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::domain::CompanyId;
+use crate::store::index::Searchable;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The smallest key accepted, in bytes.
+pub const MIN_KEY_BYTES: usize = 32;
+
+/// The key cursors are signed with. `Debug` never shows it.
+pub struct CursorKey(Zeroizing<Vec<u8>>);
+
+impl std::fmt::Debug for CursorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CursorKey(<redacted>)")
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Payload {
+    v: u8,
+    c: String,
+    f: String,
+    k: String,
+}
+
+impl CursorKey {
+    /// A key of at least [`MIN_KEY_BYTES`] bytes.
+    pub fn new(bytes: Vec<u8>) -> Result<Self, String> {
+        if bytes.len() < MIN_KEY_BYTES {
+            return Err(format!(
+                "the cursor key must be at least {MIN_KEY_BYTES} bytes"
+            ));
+        }
+        Ok(Self(Zeroizing::new(bytes)))
+    }
+
+    /// The cursor that continues after the profile whose creation key is `after`.
+    pub fn issue(&self, company: &CompanyId, scope: &str, after: u128) -> Option<String> {
+        let payload = Payload {
+            v: 1,
+            c: company.as_str().to_owned(),
+            f: scope.to_owned(),
+            k: after.to_string(),
+        };
+        // Serialising plain strings cannot fail.
+        let json = serde_json::to_vec(&payload).unwrap_or_default();
+        let body = URL_SAFE_NO_PAD.encode(&json);
+        let tag = URL_SAFE_NO_PAD.encode(self.mac(body.as_bytes())?.finalize().into_bytes());
+        Some(format!("{body}.{tag}"))
+    }
+
+    /// The creation key a cursor continues after, if it is this key's, this company's and
+    /// this scope's.
+    pub fn check(&self, cursor: &str, company: &CompanyId, scope: &str) -> Option<u128> {
+        if cursor.len() > 1024 {
+            return None;
+        }
+        let (body, tag) = cursor.split_once('.')?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+        self.mac(body.as_bytes())?.verify_slice(&tag).ok()?;
+        let payload: Payload = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(body).ok()?).ok()?;
+        (payload.v == 1 && payload.c == company.as_str() && payload.f == scope)
+            .then(|| payload.k.parse().ok())
+            .flatten()
+    }
+
+    /// HMAC takes keys of any length, so this is `None` never in practice.
+    fn mac(&self, data: &[u8]) -> Option<HmacSha256> {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.0).ok()?;
+        mac.update(data);
+        Some(mac)
+    }
+
+    /// The key the deployment gives: the Secrets Manager secret `CURSOR_KEY_SECRET_ARN` (AWS;
+    /// one `GetSecretValue` during init) or the file `CURSOR_KEY_FILE` (the local stack: hex,
+    /// `.local/cursor-key`; a file, not the value, since the emulator logs its environment).
+    /// `None` when neither is set: only the search function needs one.
+    pub async fn from_env() -> Result<Option<Self>, String> {
+        if let Some(path) = non_empty("CURSOR_KEY_FILE") {
+            let text = Zeroizing::new(
+                std::fs::read_to_string(&path)
+                    .map_err(|e| format!("CURSOR_KEY_FILE {path}: {e}"))?,
+            );
+            return decode_hex(text.trim())
+                .ok_or("CURSOR_KEY_FILE must hold hexadecimal")
+                .and_then(|bytes| {
+                    Self::new(bytes).map_err(|_| "CURSOR_KEY_FILE: the key is too short")
+                })
+                .map(Some)
+                .map_err(str::to_owned);
+        }
+        let Some(arn) = non_empty("CURSOR_KEY_SECRET_ARN") else {
+            return Ok(None);
+        };
+        let config = crate::store::with_bounds(crate::sdk::config_loader())
+            .load()
+            .await;
+        let secret = aws_sdk_secretsmanager::Client::new(&config)
+            .get_secret_value()
+            .secret_id(arn)
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot read the cursor key: {}",
+                    aws_sdk_secretsmanager::error::DisplayErrorContext(e)
+                )
+            })?;
+        let text = Zeroizing::new(secret.secret_string.unwrap_or_default());
+        Self::new(text.as_bytes().to_vec())
+            .map(Some)
+            .map_err(|why| format!("the cursor key secret: {why}"))
+    }
+}
+
+fn non_empty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// What a cursor is bound to besides the company: the filters and `disabled_profile`, as a
+/// digest (so the cursor does not carry the searched values).
+pub fn scope(filters: &[(Searchable, String)], include_disabled: bool) -> String {
+    let mut sorted: Vec<(String, &str)> = filters
+        .iter()
+        .map(|(s, v)| (s.attribute(), v.as_str()))
+        .collect();
+    sorted.sort();
+    let mut hash = Sha256::new();
+    hash.update([u8::from(include_disabled)]);
+    for (name, value) in sorted {
+        // Length-prefixed, so no two filter sets hash the same input.
+        hash.update((name.len() as u64).to_be_bytes());
+        hash.update(name.as_bytes());
+        hash.update((value.len() as u64).to_be_bytes());
+        hash.update(value.as_bytes());
+    }
+    URL_SAFE_NO_PAD.encode(&hash.finalize()[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ProfileField;
+
+    fn key(byte: u8) -> CursorKey {
+        CursorKey::new(vec![byte; 32]).unwrap()
+    }
+
+    #[test]
+    fn a_cursor_is_good_only_for_its_key_company_and_scope() {
+        let company = CompanyId::parse("acme").unwrap();
+        let other = CompanyId::parse("evil").unwrap();
+        let email = [(Searchable::Field(ProfileField::Email), "a@x.com".to_owned())];
+        let scope_a = scope(&email, false);
+        let cursor = key(1).issue(&company, &scope_a, 42).unwrap();
+        assert_eq!(key(1).check(&cursor, &company, &scope_a), Some(42));
+        assert_eq!(
+            key(2).check(&cursor, &company, &scope_a),
+            None,
+            "another key"
+        );
+        assert_eq!(
+            key(1).check(&cursor, &other, &scope_a),
+            None,
+            "another company"
+        );
+        assert_eq!(key(1).check(&cursor, &company, &scope(&email, true)), None);
+        assert_eq!(key(1).check(&cursor, &company, &scope(&[], false)), None);
+        // Any byte changed.
+        for i in 0..cursor.len() {
+            let mut bytes = cursor.clone().into_bytes();
+            bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+            let altered = String::from_utf8(bytes).unwrap();
+            if altered != cursor {
+                assert_eq!(key(1).check(&altered, &company, &scope_a), None, "byte {i}");
+            }
+        }
+        for garbage in ["", ".", "abc", "a.b.c", &"x".repeat(2000)] {
+            assert_eq!(key(1).check(garbage, &company, &scope_a), None);
+        }
+    }
+
+    #[test]
+    fn scopes_differ_by_value_and_not_by_order() {
+        let a = (Searchable::Field(ProfileField::Name), "Ana".to_owned());
+        let b = (Searchable::Field(ProfileField::Lastname), "Soto".to_owned());
+        assert_eq!(
+            scope(&[a.clone(), b.clone()], false),
+            scope(&[b.clone(), a.clone()], false)
+        );
+        let c = (Searchable::Field(ProfileField::Name), "Anb".to_owned());
+        assert_ne!(scope(&[a], false), scope(&[c], false));
+        assert!(CursorKey::new(vec![0; 31]).is_err());
+        assert_eq!(format!("{:?}", key(7)), "CursorKey(<redacted>)");
+    }
+}
