@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::domain::CompanyId;
+use crate::sdk::non_empty;
 use crate::store::index::Searchable;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -128,10 +129,6 @@ impl CursorKey {
             .map(Some)
             .map_err(|why| format!("the cursor key secret: {why}"))
     }
-}
-
-fn non_empty(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {

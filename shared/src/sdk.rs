@@ -27,7 +27,7 @@ pub fn config_loader() -> ConfigLoader {
     }
 }
 
-fn non_empty(name: &str) -> Option<String> {
+pub(crate) fn non_empty(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 

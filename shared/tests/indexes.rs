@@ -12,10 +12,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use common::*;
 use idp_core::App;
 use idp_core::endpoints::{password_change, patch_profile, profile_status};
-use idp_core::mail::{FileMailer, Mailer};
-use idp_core::password::{HashParams, Passwords};
 use idp_core::store::index::{DISABLED_OFFSET, SHARDS};
-use idp_core::store::{Store, dynamodb_client};
 use serde_json::{Value, json};
 
 type Item = HashMap<String, AttributeValue>;
@@ -41,7 +38,7 @@ async fn entries(app: &App, index: &str, attribute: &str, key: &str, active: boo
             .expression_attribute_names("#k", attribute)
             .expression_attribute_names("#o", "ord")
             .expression_attribute_values(":k", AttributeValue::S(key.to_owned()))
-            .expression_attribute_values(":off", AttributeValue::N(DISABLED_OFFSET.into()))
+            .expression_attribute_values(":off", AttributeValue::N(DISABLED_OFFSET.to_string()))
             .set_exclusive_start_key(start)
             .send()
             .await
@@ -137,15 +134,7 @@ async fn listing_keeps_creation_order_and_moves_disabled_profiles_aside() {
 #[tokio::test]
 async fn every_field_finds_its_profile_and_the_entries_hold_keys_only() {
     let mail = std::env::temp_dir().join(format!("idp-mail-{}", uuid::Uuid::new_v4().simple()));
-    let app = Arc::new(
-        App::new(
-            Store::new(dynamodb_client().await, tables()),
-            jwt_verifier(),
-            Passwords::new(HashParams::OWASP_MINIMUM).unwrap(),
-            std::time::Duration::from_secs(60),
-        )
-        .with_mailer(Mailer::File(FileMailer::new(mail))),
-    );
+    let app = app_with_mail(mail).await;
     let company = fresh_company(&app).await;
     let uuid = new_profile(&app, &company, 1).await;
     let twin = new_profile(&app, &company, 2).await;

@@ -11,9 +11,6 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use common::*;
 use idp_core::App;
 use idp_core::endpoints::{login, patch_profile};
-use idp_core::mail::{FileMailer, Mailer};
-use idp_core::password::{HashParams, Passwords};
-use idp_core::store::{Store, dynamodb_client};
 use serde_json::{Value, json};
 
 const OLD: &str = "violet tractor umbrella 42";
@@ -28,15 +25,7 @@ struct Setup {
 
 async fn setup(edit: impl FnOnce(&mut Value)) -> Setup {
     let mail = std::env::temp_dir().join(format!("idp-mail-{}", uuid::Uuid::new_v4().simple()));
-    let app = Arc::new(
-        App::new(
-            Store::new(dynamodb_client().await, tables()),
-            jwt_verifier(),
-            Passwords::new(HashParams::OWASP_MINIMUM).unwrap(),
-            std::time::Duration::from_secs(60),
-        )
-        .with_mailer(Mailer::File(FileMailer::new(mail.clone()))),
-    );
+    let app = app_with_mail(mail.clone()).await;
     let company = fresh_company_with(&app, edit).await;
     let mut body = body_with(person(1));
     body["profile"]["origin"] = json!("test_idp");

@@ -484,12 +484,18 @@ fn functions_of(what: &str) -> Vec<&'static str> {
     found
 }
 
+/// `template.yaml`, read once for every assertion of the run.
+fn template() -> &'static serde_yaml::Value {
+    static TEMPLATE: std::sync::OnceLock<serde_yaml::Value> = std::sync::OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    })
+}
+
 /// (action, table logical id) that `template.yaml` allows the function built from `binary`.
 fn template_allows(binary: &str) -> BTreeSet<(String, String)> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
-    let doc: serde_yaml::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let resources = doc["Resources"].as_mapping().unwrap();
+    let resources = template()["Resources"].as_mapping().unwrap();
     let function = resources
         .values()
         .find(|r| r["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(binary))

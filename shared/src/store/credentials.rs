@@ -9,7 +9,7 @@ use std::fmt;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 
 use super::attributes::{Item, get_s, key, n, s};
@@ -184,14 +184,7 @@ impl Store {
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Failed(e.to_string());
         let now = unix_now();
         let partition = keys::profile(company, id);
-        let profile = ConditionCheck::builder()
-            .table_name(&self.tables.profiles)
-            .set_key(Some(key(&partition, keys::PROFILE)))
-            .condition_expression("attribute_exists(PK) AND active = :yes")
-            .expression_attribute_values(":yes", AttributeValue::Bool(true))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(build)?;
+        let profile = self.active_profile_check(&partition)?;
         let mut item = key(&partition, keys::PASSWORD);
         item.insert("kind".into(), s("credential"));
         item.insert("company_id".into(), s(company.as_str()));

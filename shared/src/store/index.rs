@@ -25,7 +25,7 @@ pub const SHARDS: u128 = 8;
 
 /// 10^34: above any `ord` of an active profile (13 digits of milliseconds × 10^20 plus a
 /// 64-bit number stays below 10^33), and `ord` stays within DynamoDB's 38 digits.
-pub const DISABLED_OFFSET: &str = "10000000000000000000000000000000000";
+pub const DISABLED_OFFSET: u128 = 10u128.pow(34);
 
 /// (index name, partition attribute) of every index, as `template.yaml` declares them.
 pub const INDEXES: [(&str, &str); 12] = [
@@ -108,7 +108,7 @@ pub fn list_key(company: &CompanyId, id: ProfileId) -> String {
 /// `ord` of a profile created at `created_ms`, active or not.
 pub fn ord(created_ms: u64, id: ProfileId, active: bool) -> String {
     let base = u128::from(created_ms) * 10u128.pow(20) + (id.as_u128() >> 64);
-    let offset = if active { 0 } else { 10u128.pow(34) };
+    let offset = if active { 0 } else { DISABLED_OFFSET };
     (base + offset).to_string()
 }
 
@@ -181,7 +181,7 @@ mod tests {
         assert!(ord(year_2500_ms, b, false).len() <= 38);
         assert_eq!(
             num(ord(7, b, false)) - num(ord(7, b, true)),
-            num(DISABLED_OFFSET.to_owned())
+            DISABLED_OFFSET
         );
     }
 

@@ -2,7 +2,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
 use serde_json::{Map, Value};
 
 use super::attributes::{Item, get_bool, get_s, key, n, s, to_json};
@@ -137,6 +139,23 @@ impl Store {
     ) -> Result<Option<Profile>, StoreError> {
         let item = self.profile_item(company, id).await?;
         item.as_ref().map(profile_from_item).transpose()
+    }
+
+    /// A transaction's check that the profile of `partition` exists and is active. When it
+    /// fails DynamoDB returns the profile (nothing for an unknown one), which tells inactive
+    /// from unknown without another read.
+    pub(crate) fn active_profile_check(
+        &self,
+        partition: &str,
+    ) -> Result<ConditionCheck, StoreError> {
+        ConditionCheck::builder()
+            .table_name(&self.tables.profiles)
+            .set_key(Some(key(partition, keys::PROFILE)))
+            .condition_expression("attribute_exists(PK) AND active = :yes")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(|e| StoreError::Failed(e.to_string()))
     }
 
     /// The profile item, read strongly consistent.

@@ -104,7 +104,7 @@ impl Store {
                     &[false]
                 };
                 ranges.iter().map(|disabled| {
-                    let offset = if *disabled { disabled_offset() } else { 0 };
+                    let offset = if *disabled { DISABLED_OFFSET } else { 0 };
                     let from = query.after.map_or(0, |after| after + 1);
                     Stream {
                         partition: partition.clone(),
@@ -112,7 +112,7 @@ impl Store {
                         high: if *disabled {
                             MAX_ORD
                         } else {
-                            disabled_offset() - 1
+                            DISABLED_OFFSET - 1
                         },
                         buffer: VecDeque::new(),
                         start: None,
@@ -215,7 +215,7 @@ impl Store {
                 absorb(stream, output);
             }
         }
-        let offset = disabled_offset();
+        let offset = DISABLED_OFFSET;
         let best = streams
             .iter()
             .enumerate()
@@ -294,10 +294,6 @@ impl Store {
 
 /// The largest `ord` (38 digits).
 const MAX_ORD: u128 = 99_999_999_999_999_999_999_999_999_999_999_999_999;
-
-fn disabled_offset() -> u128 {
-    DISABLED_OFFSET.parse().unwrap_or(u128::MAX / 2)
-}
 
 type Unprocessed = Option<HashMap<String, KeysAndAttributes>>;
 

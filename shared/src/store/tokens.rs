@@ -7,8 +7,7 @@
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
 use super::attributes::{Item, key, n, s};
@@ -69,14 +68,7 @@ impl Store {
         // First, so that its reason comes first: an unknown or inactive profile answers as
         // such, whatever the token's state.
         let partition = keys::profile(company, id);
-        let profile = ConditionCheck::builder()
-            .table_name(&self.tables.profiles)
-            .set_key(Some(key(&partition, keys::PROFILE)))
-            .condition_expression("attribute_exists(PK) AND active = :yes")
-            .expression_attribute_values(":yes", AttributeValue::Bool(true))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(build)?;
+        let profile = self.active_profile_check(&partition)?;
         let mut item = key(&partition, keys::PASSWORD_TOKEN);
         item.insert("kind".into(), s("token"));
         let token = Put::builder()
@@ -260,13 +252,7 @@ impl Store {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::None)
             .build()
             .map_err(build)?;
-        let profile = ConditionCheck::builder()
-            .table_name(&self.tables.profiles)
-            .set_key(Some(key(&partition, keys::PROFILE)))
-            .condition_expression("attribute_exists(PK) AND active = :yes")
-            .expression_attribute_values(":yes", AttributeValue::Bool(true))
-            .build()
-            .map_err(build)?;
+        let profile = self.active_profile_check(&partition)?;
         // Creates the credential when the profile had no password yet.
         let credential = Update::builder()
             .table_name(&self.tables.profiles)

@@ -47,6 +47,22 @@ pub fn test_cursor_key() -> idp_core::cursor::CursorKey {
     idp_core::cursor::CursorKey::new(b"handler-tests-cursor-key-0123456789abcdef".to_vec()).unwrap()
 }
 
+/// An app that writes its mail as files under `dir` (the password-change tests read them).
+pub async fn app_with_mail(dir: std::path::PathBuf) -> Arc<App> {
+    Arc::new(
+        App::new(
+            Store::new(dynamodb_client().await, tables()),
+            jwt_verifier(),
+            Passwords::new(HashParams::OWASP_MINIMUM).unwrap(),
+            Duration::from_secs(60),
+        )
+        .with_mailer(idp_core::mail::Mailer::File(
+            idp_core::mail::FileMailer::new(dir),
+        ))
+        .with_cursor_key(test_cursor_key()),
+    )
+}
+
 pub async fn app() -> Arc<App> {
     let store = Store::new(dynamodb_client().await, tables());
     app_with(store, jwt_verifier(), HashParams::OWASP_MINIMUM).await
