@@ -68,6 +68,13 @@ for pid in os.listdir("/proc"):
 print(json.dumps(ticks))
 PY
 }
+# The pure hash rate right before and right after the run: their mean is the ratio's
+# denominator, so the ratio compares minutes with minutes (the machine is shared).
+hash_rate() { # output file
+  BENCH_RATE_ONLY=1 BENCH_JSON="$1" cargo bench --quiet -p idp-core --bench password_hash >/dev/null
+}
+log "pure hash rate, before"
+hash_rate "$OUT/rate-before.json"
 before=$(cpu_snapshot)
 started=$(date +%s.%N)
 log "measuring: $SECONDS_EACH s of logins at $CONNECTIONS connections"
@@ -76,6 +83,8 @@ ended=$(date +%s.%N)
 after=$(cpu_snapshot)
 # Peak resident memory of each login process (what a Lambda memory size must hold).
 login_hwm_kib=$(for pid in $(pgrep -x login); do awk '/^VmHWM/ {print $2}' "/proc/$pid/status"; done | sort -n | tail -n 1)
+log "pure hash rate, after"
+hash_rate "$OUT/rate-after.json"
 
 HWM_KIB="${login_hwm_kib:-0}" BEFORE="$before" AFTER="$after" WALL=$(python3 -c "print($ended - $started)") \
   python3 - "$OUT/throughput.json" "$SECONDS_EACH" "$CONNECTIONS" "$OUT/throughput-wrk.txt" <<'PY'

@@ -5,12 +5,14 @@
 #      rate on every core                                   (cargo bench --bench password_hash)
 #   2. handler overhead without hash and I/O                (cargo bench --bench handler_overhead)
 #   3. DynamoDB round trips per operation                   (the round_trips test, recorded)
+#      and search at 1,000 and 100,000 profiles             (bench/src/bin/search-scale.rs)
 #   4. cold starts vs a bare lambda_http hello-world        (scripts/bench-cold-start.sh)
 #   5. login throughput on loopback                         (scripts/bench-throughput.sh)
 #   6. release binary sizes, arm64                          (scripts/bench-sizes.sh)
 # Takes 30–45 minutes on the 2-core machine from a clean clone (release and arm64 builds), about
 # 10 once built. Run it on a quiet machine: everything here is timing.
-# Settings: BENCH_COLD_ROUNDS (15), BENCH_THROUGHPUT_SECONDS (20), BENCH_THROUGHPUT_CONNECTIONS (2).
+# Settings: BENCH_COLD_ROUNDS (15), BENCH_THROUGHPUT_SECONDS (20), BENCH_THROUGHPUT_CONNECTIONS (4),
+# BENCH_SEARCH_SIZES (1000,100000), BENCH_SEARCH_SAMPLES (60).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -48,6 +50,10 @@ start_dynamodb "$DDB_PORT"
 target/debug/idp-admin create-tables --template template.yaml >/dev/null
 target/debug/idp-admin load config/companies/demo.yaml >/dev/null
 ROUND_TRIPS_JSONL="$OUT/round-trips.jsonl" cargo test --quiet -p idp-core --test round_trips
+log "3/6 search at ${BENCH_SEARCH_SIZES:-1000,100000} profiles (seeding the larger takes minutes)"
+cargo build --quiet --release -p idp-bench --bin search-scale
+target/release/search-scale --config config/companies/demo.yaml --out "$OUT/search.json" \
+  --sizes "${BENCH_SEARCH_SIZES:-1000,100000}" --samples "${BENCH_SEARCH_SAMPLES:-60}"
 stop_all
 
 log "4/6 cold starts"

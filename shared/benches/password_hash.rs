@@ -241,6 +241,17 @@ async fn verification_rate(params: HashParams) -> Value {
 #[tokio::main]
 async fn main() {
     let params = HashParams::OWASP_MINIMUM;
+    // `BENCH_RATE_ONLY=1`: the verification rate alone, taken right before and right after the
+    // login throughput run (`scripts/bench-throughput.sh`) so that its ratio's denominator is
+    // of the same minutes as its numerator.
+    if std::env::var_os("BENCH_RATE_ONLY").is_some() {
+        let rate = verification_rate(params).await;
+        if let Ok(path) = std::env::var("BENCH_JSON") {
+            let report = json!({"verification_rate": rate});
+            std::fs::write(&path, serde_json::to_string_pretty(&report).unwrap()).unwrap();
+        }
+        return;
+    }
     let sets = parameter_sets().await;
     let reference = against_reference(params).await;
     let rate = verification_rate(params).await;

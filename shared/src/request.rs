@@ -19,12 +19,18 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters().first(name).map(str::to_owned)
 }
 
-/// Whether the request carries no body, or only white space.
-pub fn body_is_empty(req: &Request) -> bool {
-    body_bytes(req).iter().all(u8::is_ascii_whitespace)
+/// A name the caller sent (a key, a field in `fields`), as a sentence may show it: at most 64
+/// characters, with backticks and control characters replaced by `?` so that the name cannot
+/// close the sentence's quoting or break a log line.
+pub fn shown_name(name: &str) -> String {
+    name.chars()
+        .take(64)
+        .map(|c| if c == '`' || c.is_control() { '?' } else { c })
+        .collect()
 }
 
-fn body_bytes(req: &Request) -> &[u8] {
+/// The body as bytes (empty when there is none).
+pub fn body_bytes(req: &Request) -> &[u8] {
     match req.body() {
         Body::Empty => &[],
         Body::Text(text) => text.as_bytes(),

@@ -14,9 +14,11 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use aws_sdk_dynamodb::config::interceptors::{
     BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+    FinalizerInterceptorContextRef,
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
@@ -46,11 +48,35 @@ struct Recorder {
     attempts: AtomicU32,
     /// (IAM action, table) of every attempt, read off the request sent.
     actions: Mutex<BTreeSet<(String, String)>>,
+    /// When each execution started and ended, by entry, for [`sequential_rounds`].
+    spans: Mutex<Vec<(Instant, Option<Instant>)>>,
 }
 
 thread_local! {
     /// The IAM actions of the last measurement on this test's thread, for [`assert_trips`].
     static LAST_ACTIONS: RefCell<BTreeSet<(String, String)>> = const { RefCell::new(BTreeSet::new()) };
+    /// The sequential rounds of the last measurement on this test's thread.
+    static LAST_ROUNDS: RefCell<usize> = const { RefCell::new(0) };
+}
+
+/// The longest chain of executions each of which started after the one before it had ended:
+/// how many times the caller waited on DynamoDB in sequence. Executions that overlap in time
+/// (sent concurrently) are one round.
+fn sequential_rounds(spans: &[(Instant, Option<Instant>)]) -> usize {
+    let mut order: Vec<&(Instant, Option<Instant>)> = spans.iter().collect();
+    order.sort_by_key(|(start, _)| *start);
+    let mut depth: Vec<usize> = Vec::with_capacity(order.len());
+    for (i, (start, _)) in order.iter().enumerate() {
+        let before = order[..i]
+            .iter()
+            .zip(&depth)
+            .filter(|((_, end), _)| end.is_some_and(|end| end <= *start))
+            .map(|(_, d)| *d)
+            .max()
+            .unwrap_or(0);
+        depth.push(before + 1);
+    }
+    depth.into_iter().max().unwrap_or(0)
 }
 
 impl Recorder {
@@ -58,6 +84,7 @@ impl Recorder {
         self.operations.lock().unwrap().clear();
         self.attempts.store(0, Ordering::SeqCst);
         self.actions.lock().unwrap().clear();
+        self.spans.lock().unwrap().clear();
     }
 
     /// The operations executed and the attempts made since the last reset; resets. Their IAM
@@ -66,6 +93,8 @@ impl Recorder {
         let operations = std::mem::take(&mut *self.operations.lock().unwrap());
         let actions = std::mem::take(&mut *self.actions.lock().unwrap());
         LAST_ACTIONS.with(|last| *last.borrow_mut() = actions);
+        let rounds = sequential_rounds(&std::mem::take(&mut *self.spans.lock().unwrap()));
+        LAST_ROUNDS.with(|last| *last.borrow_mut() = rounds);
         (operations, self.attempts.swap(0, Ordering::SeqCst))
     }
 }
@@ -133,6 +162,21 @@ impl Intercept for Counting {
         cfg.interceptor_state()
             .store_put(Execution(operations.len()));
         operations.push(name.unwrap_or_default());
+        self.0.spans.lock().unwrap().push((Instant::now(), None));
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        _context: &FinalizerInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(Execution(i)) = cfg.load::<Execution>()
+            && let Some(span) = self.0.spans.lock().unwrap().get_mut(*i)
+        {
+            span.1 = Some(Instant::now());
+        }
         Ok(())
     }
 
@@ -338,12 +382,17 @@ impl Counted {
 
     /// `POST …/profiles/query` with `body`.
     async fn search(&self, body: &Value) -> (u16, Value) {
+        self.search_page(body, &[]).await
+    }
+
+    /// `POST …/profiles/query?{query}` with `body`.
+    async fn search_page(&self, body: &Value, query: &[(&str, &str)]) -> (u16, Value) {
         let company = self.company.as_str();
         let req = request(
             "POST",
             &format!("/v1/companies/{company}/profiles/query"),
             &[("company_id", company)],
-            &[],
+            query,
             Some(&token(company)),
             &body.to_string(),
         );
@@ -419,7 +468,7 @@ fn names(list: &[&str]) -> Vec<String> {
 
 /// With `ROUND_TRIPS_JSONL=path` (set by `make bench`), appends what was measured as one JSON
 /// line, so that docs/benchmarks.md shows the counts these tests assert.
-fn record(what: &str, operations: &[String], attempts: u32) {
+fn record(what: &str, operations: &[String], attempts: u32, rounds: usize) {
     use std::io::Write;
     let Ok(path) = std::env::var("ROUND_TRIPS_JSONL") else {
         return;
@@ -427,7 +476,7 @@ fn record(what: &str, operations: &[String], attempts: u32) {
     // One write per line: tests run in parallel and append to the same file.
     let line = format!(
         "{}\n",
-        json!({"what": what, "operations": operations, "attempts": attempts})
+        json!({"what": what, "operations": operations, "attempts": attempts, "rounds": rounds})
     );
     let mut file = std::fs::OpenOptions::new()
         .create(true)
@@ -441,12 +490,13 @@ fn record(what: &str, operations: &[String], attempts: u32) {
 #[track_caller]
 fn assert_trips(what: &str, measured: (Vec<String>, u32), expected: &[&str]) {
     let (operations, attempts) = measured;
+    let rounds = LAST_ROUNDS.with(|last| *last.borrow());
     println!(
-        "round trips: {what}: {} ({}), attempts {attempts}",
+        "round trips: {what}: {} ({}), attempts {attempts}, sequential rounds {rounds}",
         operations.len(),
         operations.join(", ")
     );
-    record(what, &operations, attempts);
+    record(what, &operations, attempts, rounds);
     assert_eq!(operations, names(expected), "{what}: operations");
     let actions = LAST_ACTIONS.with(|last| std::mem::take(&mut *last.borrow_mut()));
     assert_allowed(what, &actions);
@@ -639,6 +689,38 @@ async fn a_search_page_is_its_index_queries_and_one_batch_read() {
     let mut listing = vec!["Query"; 8];
     listing.push("BatchGetItem");
     assert_trips("search, no filter", (ops, attempts), &listing);
+    // The eight queries go out together: the page waits on DynamoDB twice.
+    assert_eq!(last_rounds(), 2, "search, no filter: sequential rounds");
+
+    // Deeper pages and residual filters keep to two rounds as well.
+    for n in 4..=12 {
+        c.create(n, true).await;
+    }
+    let ((status, body), ops, attempts) = c
+        .measure(c.search_page(&json!({}), &[("page", "2"), ("per_page", "5")]))
+        .await;
+    assert_eq!(
+        (status, body["data"].as_array().map(Vec::len)),
+        (200, Some(5)),
+        "{body}"
+    );
+    assert_trips("search, no filter, page 2", (ops, attempts), &listing);
+    assert_eq!(last_rounds(), 2, "search, page 2: sequential rounds");
+    let ((status, body), ops, attempts) = c
+        .measure(c.search(&json!({"email": email(7), "name": "Ana"})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_trips(
+        "search, e-mail and name",
+        (ops, attempts),
+        &["Query", "BatchGetItem"],
+    );
+    assert_eq!(last_rounds(), 2, "search, two filters: sequential rounds");
+}
+
+/// The sequential rounds of the last measurement on this thread.
+fn last_rounds() -> usize {
+    LAST_ROUNDS.with(|last| *last.borrow())
 }
 
 #[tokio::test]

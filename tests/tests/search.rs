@@ -354,3 +354,107 @@ async fn a_cursor_walks_every_page_once_and_binds_company_filters_and_disabled()
     let again = post(&company, &path(&company, &cursor, "&per_page=3"), &body).await;
     assert_eq!(uuids_of(&again.body), uuids[3..6].to_vec());
 }
+
+/// Searches while profiles are created and deactivated: every page is a well-formed answer
+/// (`Api::send` checks it against `openapi.yaml`), holds only profiles that match, and a
+/// cursor walk never shows a profile twice and keeps creation order. Profiles that existed
+/// before the walk began and stayed active are all found.
+#[tokio::test]
+async fn searches_during_creates_and_deactivations_stay_well_formed() {
+    let (company, before) = company_with(12).await;
+    let writer = {
+        let company = company.clone();
+        let before = before.clone();
+        tokio::spawn(async move {
+            let api = Api::new();
+            let mut created = Vec::new();
+            for i in 0..16u32 {
+                let reply = api
+                    .post(
+                        &format!("/v1/companies/{company}/profiles"),
+                        &token(&company),
+                        &person(100 + i),
+                    )
+                    .await;
+                assert_eq!(reply.status, 201, "{}", reply.body);
+                created.push(reply.body["data"]["uuid"].as_str().unwrap().to_owned());
+                // Deactivate every fourth of the profiles that existed before (0, 4, 8).
+                if i % 4 == 0 && (i as usize / 4) < 3 {
+                    let uuid = &before[i as usize];
+                    let reply = api
+                        .patch(
+                            &format!("/v1/companies/{company}/profiles/{uuid}/status"),
+                            &token(&company),
+                            &json!({"operation": "deactivate"}),
+                        )
+                        .await;
+                    assert_eq!(reply.status, 200, "{}", reply.body);
+                }
+            }
+            created
+        })
+    };
+
+    let body = json!({"nationality": "chl"});
+    let mut walks = 0;
+    while !writer.is_finished() || walks == 0 {
+        walks += 1;
+        let mut seen: Vec<String> = Vec::new();
+        let mut target = format!("/v1/companies/{company}/profiles/query?per_page=4");
+        loop {
+            let reply = post(&company, &target, &body).await;
+            assert_eq!(reply.status, 200, "{}", reply.body);
+            for profile in reply.body["data"].as_array().unwrap() {
+                assert_eq!(profile["active"], true, "{profile}");
+                assert_eq!(profile["nationality"], "CHL", "{profile}");
+            }
+            let found = uuids_of(&reply.body);
+            assert!(found.len() <= 4);
+            for uuid in found {
+                assert!(!seen.contains(&uuid), "walk {walks}: {uuid} twice");
+                seen.push(uuid);
+            }
+            match reply.link {
+                Some(link) => target = next_of(&link).0,
+                None => break,
+            }
+        }
+        // Every profile of before that was never deactivated is in every walk, in order.
+        let kept: Vec<&String> = before
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !(i % 4 == 0 && *i < 12))
+            .map(|(_, u)| u)
+            .collect();
+        let positions: Vec<usize> = kept
+            .iter()
+            .map(|u| {
+                seen.iter()
+                    .position(|s| s == *u)
+                    .unwrap_or_else(|| panic!("walk {walks}: {u} missing"))
+            })
+            .collect();
+        assert!(
+            positions.windows(2).all(|w| w[0] < w[1]),
+            "walk {walks}: order"
+        );
+    }
+    let created = writer.await.unwrap();
+    // Once the writes are done, one search shows their outcome at once.
+    let (status, body) = search(
+        &company,
+        "?per_page=100",
+        Some(json!({"nationality": "chl"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let found = uuids_of(&body);
+    let mut expected: Vec<String> = before
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !(i % 4 == 0 && *i < 12))
+        .map(|(_, u)| u.clone())
+        .collect();
+    expected.extend(created);
+    assert_eq!(found, expected, "after {walks} concurrent walks");
+}

@@ -149,7 +149,7 @@ pub(super) fn requested_fields(query: Option<&str>) -> Result<Vec<ProfileField>,
     let mut fields = Vec::new();
     for name in query.split(',').map(str::trim).filter(|n| !n.is_empty()) {
         let field: ProfileField = name.parse().map_err(|_| {
-            let shown: String = name.chars().take(64).collect();
+            let shown = crate::request::shown_name(name);
             ApiError::bad_request(
                 RESOURCE,
                 format!("Query parameter `fields` names an unknown field `{shown}`"),

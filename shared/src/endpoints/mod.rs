@@ -43,7 +43,12 @@ pub const PROFILE_NOT_ACTIVE: &str = "Profile is not active";
 
 /// `?disabled_profile=`: `true` includes disabled profiles; absent or `false` does not.
 fn include_disabled(req: &Request) -> Result<bool, ApiError> {
-    match crate::request::query_param(req, "disabled_profile").as_deref() {
+    parse_disabled(crate::request::query_param(req, "disabled_profile").as_deref())
+}
+
+/// `disabled_profile`: absent or `false`, or `true`.
+fn parse_disabled(raw: Option<&str>) -> Result<bool, ApiError> {
+    match raw {
         None | Some("false") => Ok(false),
         Some("true") => Ok(true),
         Some(_) => Err(ApiError::bad_request(

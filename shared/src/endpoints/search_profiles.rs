@@ -9,7 +9,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
 
 use super::create_profile::requested_fields;
-use super::{include_disabled, respond};
+use super::{parse_disabled, respond};
 use crate::app::App;
 use crate::cursor;
 use crate::domain::{CompanyId, ProfileField, parse_value};
@@ -17,7 +17,7 @@ use crate::envelope::{Resource, success};
 use crate::error::ApiError;
 use crate::pagination::Page;
 use crate::profile::Profile;
-use crate::request::{body_is_empty, parse_json, query_param};
+use crate::request::{body_bytes, parse_json_bytes, query_param};
 use crate::store::SearchQuery;
 use crate::store::index::Searchable;
 
@@ -29,22 +29,13 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
 
 async fn search(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let company = app.authorize(req, RESOURCE).await?;
-    let cursor = query_param(req, "cursor");
-    if cursor.is_some() && query_param(req, "page").is_some() {
-        return Err(ApiError::bad_request(
-            RESOURCE,
-            "Query parameters `cursor` and `page` cannot be used together",
-        ));
-    }
-    let page = Page::from_query(req, RESOURCE)?;
-    let shown = requested_fields(query_param(req, "fields").as_deref())?;
-    let include_disabled = include_disabled(req)?;
-    let filters = if body_is_empty(req) {
-        Vec::new()
-    } else {
-        parse_filters(&parse_json::<Map<String, Value>>(req, RESOURCE)?)
-            .map_err(|why| ApiError::bad_request(RESOURCE, why))?
-    };
+    let SearchRequest {
+        cursor,
+        page,
+        shown,
+        include_disabled,
+        filters,
+    } = SearchRequest::parse(|name| query_param(req, name), body_bytes(req))?;
     let key = app.cursor_key.as_ref().ok_or_else(|| {
         ApiError::internal(RESOURCE, "no cursor key: CURSOR_KEY_SECRET_ARN is not set")
     })?;
@@ -74,6 +65,18 @@ async fn search(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         limit: page.per_page as usize,
     };
     let found = app.store.search(&query).await?;
+    let cost = found.cost;
+    // Counts only: the filters' values may be personal data.
+    tracing::info!(
+        company = %company,
+        filters = query.filters.len(),
+        returned = found.profiles.len(),
+        queries = cost.queries,
+        rounds = cost.rounds,
+        entries_read = cost.entries_read,
+        profiles_read = cost.profiles_read,
+        "search"
+    );
     let data: Vec<Value> = found
         .profiles
         .iter()
@@ -96,6 +99,48 @@ async fn search(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         }
     }
     Ok(response)
+}
+
+/// What a search asks for, read from its query string and body before any I/O (and so
+/// fuzzed on its own: `fuzz/fuzz_targets/search_request.rs`).
+#[derive(Debug)]
+pub struct SearchRequest {
+    /// Not yet checked: that needs the cursor key, the company and the filters' scope.
+    pub cursor: Option<String>,
+    pub page: Page,
+    pub shown: Vec<ProfileField>,
+    pub include_disabled: bool,
+    pub filters: Vec<(Searchable, String)>,
+}
+
+impl SearchRequest {
+    /// `param` gives a query parameter's first value; `body` is the raw body.
+    pub fn parse(param: impl Fn(&str) -> Option<String>, body: &[u8]) -> Result<Self, ApiError> {
+        let cursor = param("cursor");
+        if cursor.is_some() && param("page").is_some() {
+            return Err(ApiError::bad_request(
+                RESOURCE,
+                "Query parameters `cursor` and `page` cannot be used together",
+            ));
+        }
+        let page = Page::parse(param("page").as_deref(), param("per_page").as_deref())
+            .map_err(|why| ApiError::bad_request(RESOURCE, why))?;
+        let shown = requested_fields(param("fields").as_deref())?;
+        let include_disabled = parse_disabled(param("disabled_profile").as_deref())?;
+        let filters = if body.iter().all(u8::is_ascii_whitespace) {
+            Vec::new()
+        } else {
+            parse_filters(&parse_json_bytes::<Map<String, Value>>(body, RESOURCE)?)
+                .map_err(|why| ApiError::bad_request(RESOURCE, why))?
+        };
+        Ok(Self {
+            cursor,
+            page,
+            shown,
+            include_disabled,
+            filters,
+        })
+    }
 }
 
 /// `<path?cursor=…&per_page=…[&fields=…][&disabled_profile=true]>; rel="next"`: the same
@@ -135,7 +180,7 @@ fn percent_encode(text: &str) -> String {
 pub fn parse_filters(body: &Map<String, Value>) -> Result<Vec<(Searchable, String)>, String> {
     let mut filters = Vec::new();
     for (name, value) in body {
-        let shown: String = name.chars().take(64).collect();
+        let shown = crate::request::shown_name(name);
         let searchable = if name == "identification_provider" {
             Searchable::IdentificationProvider
         } else {
@@ -227,6 +272,7 @@ mod tests {
                 "`identification_provider`",
             ),
             (json!({"trusted_fields": "x"}), "`trusted_fields`"),
+            (json!({"e`mail\n": "x"}), "`e?mail?`"),
         ] {
             let why = filters(body.clone()).unwrap_err();
             assert!(why.contains(named), "{body}: {why}");

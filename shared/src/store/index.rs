@@ -51,7 +51,8 @@ pub enum Searchable {
 }
 
 impl Searchable {
-    fn name(self) -> &'static str {
+    /// The body's key.
+    pub fn name(self) -> &'static str {
         match self {
             Self::Field(field) => field.as_str(),
             Self::IdentificationProvider => "identification_provider",

@@ -26,8 +26,8 @@ pub use client::{Tables, dynamodb_client, with_bounds};
 pub use credentials::{IdentifierOwner, LoginRecord, SetPassword, StatusChange, now_ms};
 pub use error::StoreError;
 pub use index::INDEXES;
-pub use profiles::{CreateOutcome, NewProfile};
-pub use search::{MAX_EXAMINED, SearchPage, SearchQuery};
+pub use profiles::{CreateOutcome, NewProfile, new_profile_items};
+pub use search::{MAX_EXAMINED, SearchCost, SearchPage, SearchQuery};
 pub use tokens::{ChangeOutcome, IssueOutcome, TokenCheck};
 
 use aws_sdk_dynamodb::Client;

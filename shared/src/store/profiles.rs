@@ -57,68 +57,10 @@ impl Store {
     }
 
     fn create_items(&self, profile: &NewProfile) -> Result<Vec<TransactWriteItem>, StoreError> {
-        let now_ms = super::now_ms();
-        let now = now_ms / 1000;
-        let mut item = key(keys::profile(&profile.company, profile.id), keys::PROFILE);
-        item.insert("kind".into(), s("profile"));
-        item.insert("company_id".into(), s(profile.company.as_str()));
-        item.insert("uuid".into(), s(profile.id.to_string()));
-        for (field, value) in profile.attributes.iter() {
-            item.insert(field.as_str().into(), s(value));
-        }
-        item.insert("active".into(), AttributeValue::Bool(profile.active));
-        item.insert(
-            "identification_provider".into(),
-            s(&profile.identification_provider),
-        );
-        item.insert("register_type".into(), s(&profile.register_type));
-        item.insert(
-            "trusted_fields".into(),
-            AttributeValue::M(Default::default()),
-        );
-        item.insert(
-            "field_expiration_time".into(),
-            AttributeValue::M(Default::default()),
-        );
-        item.insert(
-            "two_factor_authentication".into(),
-            AttributeValue::L(Vec::new()),
-        );
-        item.insert(
-            "identifier_keys".into(),
-            AttributeValue::L(profile.identifier_keys.iter().map(s).collect()),
-        );
-        // Every write of the profile item adds one, and a read-modify-write (update, erasure)
-        // is conditioned on the version it read.
-        item.insert("version".into(), n(1));
-        item.insert("created_at".into(), n(now));
-        item.insert("updated_at".into(), n(now));
-        item.extend(index::attributes(
-            &profile.company,
-            profile.id,
-            &profile.attributes,
-            &profile.identification_provider,
-            now_ms,
-            profile.active,
-        ));
-
-        let mut writes = vec![self.put_new(item)?];
-        let email = profile.attributes.get(ProfileField::Email);
-        for reservation_key in &profile.identifier_keys {
-            let mut reservation = key(reservation_key, keys::RESERVATION);
-            reservation.insert("kind".into(), s("identifier"));
-            reservation.insert("company_id".into(), s(profile.company.as_str()));
-            reservation.insert("uuid".into(), s(profile.id.to_string()));
-            // Kept here so that a password-change request needs the profile item only for a
-            // condition, not for a read; an update of the e-mail rewrites it in the same
-            // transaction.
-            if let Some(email) = email {
-                reservation.insert("email".into(), s(email));
-            }
-            reservation.insert("created_at".into(), n(now));
-            writes.push(self.put_new(reservation)?);
-        }
-        Ok(writes)
+        new_profile_items(profile, super::now_ms())
+            .into_iter()
+            .map(|item| self.put_new(item))
+            .collect()
     }
 
     fn put_new(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
@@ -305,4 +247,72 @@ impl Collection {
         }
         collection
     }
+}
+
+/// The items a create writes, as of `created_ms`: the profile item (with its index
+/// attributes) and one reservation per identifier key. Public for bulk loading (`make bench`
+/// seeds companies with these same items through `BatchWriteItem`).
+pub fn new_profile_items(profile: &NewProfile, created_ms: u64) -> Vec<Item> {
+    let now_ms = created_ms;
+    let now = now_ms / 1000;
+    let mut item = key(keys::profile(&profile.company, profile.id), keys::PROFILE);
+    item.insert("kind".into(), s("profile"));
+    item.insert("company_id".into(), s(profile.company.as_str()));
+    item.insert("uuid".into(), s(profile.id.to_string()));
+    for (field, value) in profile.attributes.iter() {
+        item.insert(field.as_str().into(), s(value));
+    }
+    item.insert("active".into(), AttributeValue::Bool(profile.active));
+    item.insert(
+        "identification_provider".into(),
+        s(&profile.identification_provider),
+    );
+    item.insert("register_type".into(), s(&profile.register_type));
+    item.insert(
+        "trusted_fields".into(),
+        AttributeValue::M(Default::default()),
+    );
+    item.insert(
+        "field_expiration_time".into(),
+        AttributeValue::M(Default::default()),
+    );
+    item.insert(
+        "two_factor_authentication".into(),
+        AttributeValue::L(Vec::new()),
+    );
+    item.insert(
+        "identifier_keys".into(),
+        AttributeValue::L(profile.identifier_keys.iter().map(s).collect()),
+    );
+    // Every write of the profile item adds one, and a read-modify-write (update, erasure)
+    // is conditioned on the version it read.
+    item.insert("version".into(), n(1));
+    item.insert("created_at".into(), n(now));
+    item.insert("updated_at".into(), n(now));
+    item.extend(index::attributes(
+        &profile.company,
+        profile.id,
+        &profile.attributes,
+        &profile.identification_provider,
+        now_ms,
+        profile.active,
+    ));
+
+    let mut items = vec![item];
+    let email = profile.attributes.get(ProfileField::Email);
+    for reservation_key in &profile.identifier_keys {
+        let mut reservation = key(reservation_key, keys::RESERVATION);
+        reservation.insert("kind".into(), s("identifier"));
+        reservation.insert("company_id".into(), s(profile.company.as_str()));
+        reservation.insert("uuid".into(), s(profile.id.to_string()));
+        // Kept here so that a password-change request needs the profile item only for a
+        // condition, not for a read; an update of the e-mail rewrites it in the same
+        // transaction.
+        if let Some(email) = email {
+            reservation.insert("email".into(), s(email));
+        }
+        reservation.insert("created_at".into(), n(now));
+        items.push(reservation);
+    }
+    items
 }

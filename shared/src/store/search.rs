@@ -55,6 +55,24 @@ pub struct SearchPage {
     pub profiles: Vec<Profile>,
     pub more: bool,
     pub last_key: Option<u128>,
+    pub cost: SearchCost,
+}
+
+/// What a search cost DynamoDB, counted as it runs (logged per request, asserted in tests,
+/// reported by `make bench`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SearchCost {
+    /// `Query` requests.
+    pub queries: u32,
+    /// Sequential waits on DynamoDB: requests sent together (every stream's first query)
+    /// are one.
+    pub rounds: u32,
+    /// Index entries the queries returned (their `Count`).
+    pub entries_read: u32,
+    /// `BatchGetItem` requests.
+    pub batch_reads: u32,
+    /// Profile items those returned.
+    pub profiles_read: u32,
 }
 
 /// One index partition's key range, read page by page in `ord` order.
@@ -123,10 +141,13 @@ impl Store {
             .collect();
         let exact = query.filters.len() <= usize::from(lead.is_some());
         let wanted = query.offset + query.limit + 1;
-        // Entries read per stream and request: the whole window when the index alone decides
-        // (every stream may hold all of it), a batch of profiles to check otherwise.
-        let chunk = if exact { wanted.min(2_000) } else { 100 };
-        self.fill_all(&index, &attribute, &mut streams, chunk)
+        let chunk = if exact {
+            first_chunk(wanted, streams.len())
+        } else {
+            100
+        };
+        let mut cost = SearchCost::default();
+        self.fill_all(&index, &attribute, &mut streams, chunk, &mut cost)
             .await?;
 
         let mut matched: Vec<(u128, Profile)> = Vec::new();
@@ -134,7 +155,7 @@ impl Store {
         let mut candidates: Vec<(u128, String)> = Vec::new();
         loop {
             let next = self
-                .next_entry(&index, &attribute, &mut streams, chunk)
+                .next_entry(&index, &attribute, &mut streams, chunk, &mut cost)
                 .await?;
             let finished = next.is_none();
             if let Some(entry) = next {
@@ -152,7 +173,7 @@ impl Store {
             // Only the residual filters' scan is bounded: the window itself is (by `Page`).
             let exhausted = !exact && examined >= MAX_EXAMINED;
             if batch_full || finished || exhausted {
-                let profiles = self.profiles_by_key(&candidates).await?;
+                let profiles = self.profiles_by_key(&candidates, &mut cost).await?;
                 candidates.clear();
                 matched.extend(profiles.into_iter().filter(|(_, p)| matches(p, query)));
             }
@@ -176,6 +197,7 @@ impl Store {
             last_key: window.last().map(|(key, _)| *key),
             profiles: window.into_iter().map(|(_, p)| p).collect(),
             more,
+            cost,
         })
     }
 
@@ -185,7 +207,9 @@ impl Store {
         attribute: &str,
         streams: &mut [Stream],
         chunk: usize,
+        cost: &mut SearchCost,
     ) -> Result<(), StoreError> {
+        cost.rounds += 1;
         let mut tasks = tokio::task::JoinSet::new();
         for (i, stream) in streams.iter().enumerate() {
             let request = self.stream_query(index, attribute, stream, chunk);
@@ -193,7 +217,7 @@ impl Store {
         }
         while let Some(joined) = tasks.join_next().await {
             let (i, result) = joined.map_err(|e| StoreError::Failed(e.to_string()))?;
-            absorb(&mut streams[i], result?);
+            absorb(&mut streams[i], result?, cost);
         }
         Ok(())
     }
@@ -205,6 +229,7 @@ impl Store {
         attribute: &str,
         streams: &mut [Stream],
         chunk: usize,
+        cost: &mut SearchCost,
     ) -> Result<Option<(u128, String)>, StoreError> {
         for stream in streams.iter_mut() {
             if stream.buffer.is_empty() && !stream.done {
@@ -212,7 +237,8 @@ impl Store {
                     .stream_query(index, attribute, stream, chunk)
                     .send()
                     .await?;
-                absorb(stream, output);
+                cost.rounds += 1;
+                absorb(stream, output, cost);
             }
         }
         let offset = DISABLED_OFFSET;
@@ -250,6 +276,7 @@ impl Store {
     async fn profiles_by_key(
         &self,
         partitions: &[(u128, String)],
+        cost: &mut SearchCost,
     ) -> Result<Vec<(u128, Profile)>, StoreError> {
         let mut found: HashMap<String, Item> = HashMap::new();
         for batch in partitions.chunks(100) {
@@ -271,6 +298,9 @@ impl Store {
                     break;
                 };
                 let output = batch_get(&self.client, request).await?;
+                cost.rounds += 1;
+                cost.batch_reads += 1;
+                cost.profiles_read += u32::try_from(output.0.len()).unwrap_or(u32::MAX);
                 for item in output.0 {
                     if let Some(pk) = get_s(&item, keys::PK) {
                         found.insert(pk.to_owned(), item);
@@ -290,6 +320,21 @@ impl Store {
             .map(|(key, item)| profile_from_item(item).map(|p| (key, p)))
             .collect()
     }
+}
+
+/// Entries each stream's first query asks for when the index alone decides: the window
+/// (`wanted` entries, the one after the page included) is spread over the streams at random
+/// (by uuid), so each holds about `wanted / streams` of it; a quarter more and 8 keep a
+/// stream from running out before the merge ends (which would cost one more round trip)
+/// except rarely, without reading every stream to the window's depth. One stream is read to
+/// the window's depth, bounded by what one request should return.
+fn first_chunk(wanted: usize, streams: usize) -> usize {
+    let share = if streams <= 1 {
+        wanted
+    } else {
+        wanted.div_ceil(streams) + wanted.div_ceil(streams * 4) + 8
+    };
+    share.min(wanted).min(2_000)
 }
 
 /// The largest `ord` (38 digits).
@@ -315,7 +360,13 @@ async fn batch_get(
     Ok((items, output.unprocessed_keys))
 }
 
-fn absorb(stream: &mut Stream, output: aws_sdk_dynamodb::operation::query::QueryOutput) {
+fn absorb(
+    stream: &mut Stream,
+    output: aws_sdk_dynamodb::operation::query::QueryOutput,
+    cost: &mut SearchCost,
+) {
+    cost.queries += 1;
+    cost.entries_read += u32::try_from(output.count).unwrap_or(0);
     for item in output.items.unwrap_or_default() {
         let ord = item
             .get(ORD)
