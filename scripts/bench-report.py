@@ -139,8 +139,9 @@ def main():
         f"{hello['ready_ms']['median']:.1f} ms) | {verdict(worst_ready <= 1.5)} |")
     add(f"| argon2id hash, ours vs the C reference | ≤ 1.1 × | {ref['cpu_ratio']:.2f} × in CPU time, "
         f"{ref['wall_ratio']:.2f} × in wall time | {verdict(ref['cpu_ratio'] <= 1.1)} |")
-    add(f"| DynamoDB round trips per operation | create 1, show 1, status 1, add password ≤ 2, "
-        f"login ≤ 2, request ≤ 2, confirm ≤ 3 | see the table | {verdict(all(trip_target.values()))} |")
+    add(f"| DynamoDB round trips per operation (sequential rounds) | create 1, show 1, status 1, "
+        f"add password ≤ 2, update ≤ 2, delete ≤ 2, login ≤ 2, request ≤ 2, confirm ≤ 3, "
+        f"a search page ≤ 2 | see the table | {verdict(all(trip_target.values()))} |")
     worst_ours = max(r["ours_us"] for r in handler_rows if not r["hashes"])
     hashing_ours = [r["ours_us"] for r in handler_rows if r["hashes"]]
     add(f"| handler overhead, no hash, no I/O | < 50 µs per request | without the time inside "
@@ -242,7 +243,8 @@ def main():
     targets = dict(TRIP_TARGETS)
     for row in sorted(trips, key=lambda r: (order(r["what"]), r["what"])):
         target = targets.get(row["what"])
-        mark = "" if target is None else f"≤ {target} ({'met' if len(row['operations']) <= target else 'NOT met'})"
+        rounds = row.get("rounds", len(row["operations"]))
+        mark = "" if target is None else f"≤ {target} rounds ({'met' if rounds <= target else 'NOT met'})"
         add(f"| {row['what']} | {len(row['operations'])} | {row.get('rounds', '–')} | "
             f"{', '.join(row['operations']) or '–'} | "
             f"{row['attempts']} | {mark} |")
@@ -334,9 +336,10 @@ def main():
 TRIP_TARGETS = [
     ("create", 1), ("show", 1), ("activate", 1), ("deactivate", 1), ("add password", 2),
     ("login", 2), ("password-change request", 2), ("password-change confirm", 3),
+    ("update, e-mail moved", 2), ("delete", 2), ("search, no filter", 2), ("search, by e-mail", 2),
 ]
-ORDER = ["create", "show", "activate", "deactivate", "add password", "login", "password-change request",
-         "password-change confirm", "warm-up"]
+ORDER = ["create", "show", "activate", "deactivate", "add password", "update", "delete", "login",
+         "password-change request", "password-change confirm", "search", "warm-up"]
 
 
 def search_rows(search):
@@ -413,7 +416,8 @@ def order(what):
 
 
 def trips_verdicts(trips):
-    seen = {row["what"]: len(row["operations"]) for row in trips}
+    # Judged in sequential rounds (docs/design.md, "Search"): operations sent together are one.
+    seen = {row["what"]: row.get("rounds", len(row["operations"])) for row in trips}
     verdicts = {}
     for what, target in TRIP_TARGETS:
         if what not in seen:

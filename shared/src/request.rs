@@ -114,7 +114,7 @@ fn describe_data_error(path: &[String], message: &str) -> String {
     let join = |segments: &[String]| -> String {
         segments
             .iter()
-            .map(|s| s.chars().take(64).collect::<String>())
+            .map(|s| shown_name(s))
             .collect::<Vec<_>>()
             .join(".")
     };
@@ -128,7 +128,7 @@ fn describe_data_error(path: &[String], message: &str) -> String {
     let quoted = |text: &str| -> Option<String> {
         let start = text.find('`')? + 1;
         let len = text[start..].find('`')?;
-        Some(text[start..start + len].chars().take(64).collect())
+        Some(shown_name(&text[start..start + len]))
     };
     if message.starts_with("unknown field") {
         let name = quoted(message).unwrap_or_default();

@@ -28,8 +28,8 @@ use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use common::*;
 use idp_core::App;
 use idp_core::endpoints::{
-    list_register_types, login, patch_profile, profile_status, search_profiles, show_company,
-    show_register_type,
+    delete_profile, list_register_types, login, patch_profile, profile_status, search_profiles,
+    show_company, show_register_type,
 };
 use idp_core::mail::{FileMailer, Mailer};
 use idp_core::password::{HashParams, Passwords};
@@ -312,6 +312,31 @@ impl Counted {
         .await
     }
 
+    async fn update(&self, uuid: &str, profile: Value) -> (u16, Value) {
+        call(
+            &self.app,
+            patch_profile::handle,
+            "PATCH",
+            &format!("/v1/companies/{}/profiles/{uuid}", self.company),
+            &[("company_id", &self.company), ("uuid", uuid)],
+            &self.company,
+            &json!({"operation": "update", "profile": profile}),
+        )
+        .await
+    }
+
+    async fn delete(&self, uuid: &str) -> (u16, Value) {
+        let req = request(
+            "DELETE",
+            &format!("/v1/companies/{}/profiles/{uuid}", self.company),
+            &[("company_id", &self.company), ("uuid", uuid)],
+            &[],
+            Some(&token(&self.company)),
+            "",
+        );
+        parts(delete_profile::handle(Arc::clone(&self.app), req).await)
+    }
+
     async fn add_password_with(&self, app: &Arc<App>, uuid: &str, password: &str) -> (u16, Value) {
         call(
             app,
@@ -518,6 +543,8 @@ fn functions_of(what: &str) -> Vec<&'static str> {
         ("activate", "profile-status"),
         ("deactivate", "profile-status"),
         ("add password", "patch-profile"),
+        ("update", "patch-profile"),
+        ("delete", "delete-profile"),
         ("login", "login"),
         ("search", "search-profiles"),
         ("password-change", "password-change"),
@@ -1169,4 +1196,51 @@ async fn the_warm_up_is_one_get_item_and_never_fails() {
         recorder.take(),
         &["GetItem"],
     );
+}
+
+#[tokio::test]
+async fn update_and_delete_are_a_read_and_one_transaction() {
+    let c = counted(|_| {}).await;
+    let uuid = c.create(1, true).await;
+    c.create(2, true).await;
+    c.warm().await;
+
+    let ((status, body), ops, attempts) = c
+        .measure(c.update(&uuid, json!({"email": "moved@example.com", "name": "Bea"})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_trips(
+        "update, e-mail moved",
+        (ops, attempts),
+        &["GetItem", "TransactWriteItems"],
+    );
+    let ((status, _), ops, attempts) = c.measure(c.update(&uuid, json!({"name": "Eva"}))).await;
+    assert_eq!(status, 200);
+    assert_trips(
+        "update, no identifier changed",
+        (ops, attempts),
+        &["GetItem", "TransactWriteItems"],
+    );
+    let ((status, body), ops, attempts) =
+        c.measure(c.update(&uuid, json!({"email": email(2)}))).await;
+    assert_eq!(
+        (status, &body["errors"]),
+        (400, &json!("Profile already present"))
+    );
+    assert_trips(
+        "update, identifier taken",
+        (ops, attempts),
+        &["GetItem", "TransactWriteItems"],
+    );
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let ((status, _), ops, attempts) = c.measure(c.update(&unknown, json!({"name": "X"}))).await;
+    assert_eq!(status, 404);
+    assert_trips("update, unknown", (ops, attempts), &["GetItem"]);
+
+    let ((status, body), ops, attempts) = c.measure(c.delete(&uuid)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_trips("delete", (ops, attempts), &["Query", "TransactWriteItems"]);
+    let ((status, _), ops, attempts) = c.measure(c.delete(&uuid)).await;
+    assert_eq!(status, 404);
+    assert_trips("delete, unknown", (ops, attempts), &["Query"]);
 }

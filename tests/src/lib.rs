@@ -208,6 +208,57 @@ impl Api {
         )
         .await
     }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.send("DELETE", path, Some(token), None).await
+    }
+}
+
+/// Every item of both tables, read page by page to the end (a scan page stops at 1 MB), as
+/// JSON text: what a test looks through for a value that must be gone.
+pub async fn scan_everything() -> Vec<String> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    fn text(value: &AttributeValue) -> String {
+        match value {
+            AttributeValue::S(s) | AttributeValue::N(s) => s.clone(),
+            AttributeValue::L(list) => list.iter().map(text).collect::<Vec<_>>().join(" "),
+            AttributeValue::M(map) => map
+                .iter()
+                .map(|(k, v)| format!("{k} {}", text(v)))
+                .collect::<Vec<_>>()
+                .join(" "),
+            AttributeValue::Ss(list) => list.join(" "),
+            other => format!("{other:?}"),
+        }
+    }
+    let tables = Tables::from_env().unwrap();
+    let client = dynamodb_client().await;
+    let mut items = Vec::new();
+    for table in [&tables.profiles, &tables.companies] {
+        let mut start = None;
+        loop {
+            let page = client
+                .scan()
+                .table_name(table.as_str())
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .unwrap();
+            for item in page.items.unwrap_or_default() {
+                items.push(
+                    item.iter()
+                        .map(|(k, v)| format!("{k}={}", text(v)))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                );
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+    }
+    items
 }
 
 /// The request body of the published Create Profile example, verbatim.

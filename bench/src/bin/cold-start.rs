@@ -44,9 +44,10 @@ use tokio::task::JoinSet;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-const FUNCTIONS: [&str; 10] = [
+const FUNCTIONS: [&str; 11] = [
     "create-profile",
     "show-profile",
+    "delete-profile",
     "show-company",
     "show-register-type",
     "list-register-types",
@@ -271,6 +272,8 @@ struct Fixtures {
     main: String,
     /// One active profile per round, deactivated by that round's profile-status sample.
     to_deactivate: Vec<String>,
+    /// One profile per round, erased by that round's delete-profile sample.
+    to_erase: Vec<String>,
     /// One e-mail per round, of an active profile that gets that round's password-change token
     /// (one per profile: requests for the same profile are rate-limited).
     to_mail: Vec<String>,
@@ -324,6 +327,7 @@ impl Bench {
     async fn setup(&self, rounds: usize) -> Result<(Fixtures, Value), BoxError> {
         let mut labels = vec!["main".to_owned()];
         labels.extend((0..rounds).map(|r| format!("status-{r}")));
+        labels.extend((0..rounds).map(|r| format!("erase-{r}")));
         labels.extend((0..rounds).map(|r| format!("mail-{r}")));
         let creates: Vec<(Scenario, Invocation)> = labels
             .iter()
@@ -367,6 +371,9 @@ impl Bench {
             main: uuid("main")?,
             to_deactivate: (0..rounds)
                 .map(|r| uuid(&format!("status-{r}")))
+                .collect::<Result<_, _>>()?,
+            to_erase: (0..rounds)
+                .map(|r| uuid(&format!("erase-{r}")))
                 .collect::<Result<_, _>>()?,
             to_mail: (0..rounds)
                 .map(|r| self.email(&format!("mail-{r}")))
@@ -600,6 +607,16 @@ impl Scenario {
                 }})),
             },
             // Deactivates this round's own active profile: one conditional UpdateItem.
+            // This round's own profile: one Query of its partition, one transaction.
+            "delete-profile" => Self {
+                what: "erases this round's own profile",
+                expected: 200,
+                method: "DELETE",
+                route: "/v1/companies/{company_id}/profiles/{uuid}",
+                uuid: Some(fixture(&fixtures.to_erase)?),
+                params: &[],
+                body: None,
+            },
             "profile-status" => Self {
                 what: "deactivates this round's own active profile",
                 expected: 200,

@@ -76,6 +76,30 @@ impl ProfileAttributes {
     pub fn iter(&self) -> impl Iterator<Item = (ProfileField, &str)> {
         self.0.iter().map(|(field, value)| (*field, value.as_str()))
     }
+
+    /// Reads an update's `profile` object: the values it sets (parsed as [`Self::parse`]
+    /// does) and the fields it removes (`null`).
+    pub fn parse_change(
+        object: &Map<String, Value>,
+    ) -> Result<(Self, Vec<ProfileField>), AttributeError> {
+        let set = Self::parse(object)?;
+        let removed = object
+            .iter()
+            .filter(|(_, value)| value.is_null())
+            .filter_map(|(name, _)| name.parse().ok())
+            .collect();
+        Ok((set, removed))
+    }
+
+    /// These values with `set`'s in place and the `removed` fields gone.
+    pub fn changed(&self, set: &Self, removed: &[ProfileField]) -> Self {
+        let mut values = self.0.clone();
+        for field in removed {
+            values.remove(field);
+        }
+        values.extend(set.0.iter().map(|(f, v)| (*f, v.clone())));
+        Self(values)
+    }
 }
 
 /// Parses one value with the rules of its field and returns its canonical form.

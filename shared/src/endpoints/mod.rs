@@ -2,6 +2,7 @@
 
 pub mod add_password;
 pub mod create_profile;
+pub mod delete_profile;
 pub mod list_register_types;
 pub mod login;
 pub mod password_change;
@@ -12,6 +13,7 @@ pub mod search_profiles;
 pub mod show_company;
 pub mod show_profile;
 pub mod show_register_type;
+mod update_profile;
 
 use lambda_http::{Body, Request, Response};
 

@@ -3,14 +3,14 @@
 //!
 //! Authentication, the company check and the body's shape come first, for every operation
 //! alike; then each operation checks the rest of its body. An operation this path does not
-//! have is checked as `credentials` is and answered 501 (§5.4).
+//! have is checked as `credentials` is and answered 501 (§5.4); `update` is §5.11.
 
 use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
 
-use super::{add_password, respond};
+use super::{add_password, respond, update_profile};
 use crate::app::App;
 use crate::envelope::Resource;
 use crate::error::ApiError;
@@ -21,6 +21,8 @@ use crate::request::parse_json;
 enum Operation {
     /// Add a first password (§5.4).
     Credentials,
+    /// Change the profile's values (§5.11).
+    Update,
     /// Anything else, or none: refused with 501 once the body is checked.
     Unsupported,
 }
@@ -29,6 +31,7 @@ impl Operation {
     fn of(body: &Map<String, Value>) -> Self {
         match body.get("operation").and_then(Value::as_str) {
             Some("credentials") => Self::Credentials,
+            Some("update") => Self::Update,
             _ => Self::Unsupported,
         }
     }
@@ -45,6 +48,7 @@ async fn dispatch(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
         Operation::Credentials | Operation::Unsupported => {
             add_password::add(app, req, company, body).await
         }
+        Operation::Update => update_profile::update(app, req, company, body).await,
     }
 }
 
@@ -63,11 +67,13 @@ mod tests {
             op(json!({"operation": "credentials"})),
             Operation::Credentials
         );
+        assert_eq!(op(json!({"operation": "update"})), Operation::Update);
         for other in [
             json!({}),
             json!({"operation": "Credentials"}),
             json!({"operation": ["credentials"]}),
-            json!({"operation": "update"}),
+            json!({"operation": "Update"}),
+            json!({"operation": "delete"}),
         ] {
             assert_eq!(op(other), Operation::Unsupported);
         }

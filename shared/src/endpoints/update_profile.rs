@@ -1,0 +1,114 @@
+//! `PATCH /v1/companies/{company_id}/profiles/{uuid}` with `operation: "update"` (§5.11):
+//! changes a profile's values, identifiers included. [`super::patch_profile`] routes the
+//! path's requests here.
+
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::create_profile::{ALREADY_PRESENT, MISSING_IDENTIFIERS, MISSING_REQUIRED};
+use super::{PROFILE_NOT_ACTIVE, profile_id};
+use crate::app::App;
+use crate::domain::{CompanyId, ProfileAttributes};
+use crate::envelope::{Resource, success};
+use crate::error::ApiError;
+use crate::request::{from_object, shown_name};
+use crate::store::{UpdateOutcome, keys};
+
+const RESOURCE: Resource = Resource::Profile;
+
+/// A profile changed by another request between this one's read and its write is read again
+/// and the change applied to what is there now, at most this many times; then 409.
+const STALE_RETRIES: u32 = 3;
+
+pub const CHANGED_CONCURRENTLY: &str =
+    "Profile was changed by other requests at the same time: try again";
+pub const NOTHING_TO_UPDATE: &str = "Field `profile` must name at least one profile field";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    #[allow(dead_code)]
+    operation: String,
+    profile: Map<String, Value>,
+}
+
+pub(super) async fn update(
+    app: &App,
+    req: &Request,
+    company: CompanyId,
+    body: Map<String, Value>,
+) -> Result<Response<Body>, ApiError> {
+    let body: UpdateBody = from_object(body, RESOURCE)?;
+    if body.profile.is_empty() {
+        return Err(ApiError::bad_request(RESOURCE, NOTHING_TO_UPDATE));
+    }
+    let (set, removed) = ProfileAttributes::parse_change(&body.profile)
+        .map_err(|e| ApiError::bad_request(RESOURCE, e.to_string()))?;
+    let id = profile_id(req)?;
+    let config = app.company_config(&company, RESOURCE).await?;
+
+    for _ in 0..STALE_RETRIES {
+        let current = app
+            .store
+            .profile_for_change(&company, id)
+            .await?
+            .ok_or(ApiError::not_found(RESOURCE))?;
+        if !current.profile.active {
+            return Err(ApiError::conflict(RESOURCE, PROFILE_NOT_ACTIVE));
+        }
+        let form = config
+            .register_type(&current.register_type)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    RESOURCE,
+                    format!(
+                        "Register type `{}` of this profile is no longer offered by the company",
+                        shown_name(&current.register_type)
+                    ),
+                )
+            })?;
+        let touched = set.iter().map(|(f, _)| f).chain(removed.iter().copied());
+        if let Some(field) = touched.into_iter().find(|f| !form.allowed.contains(f)) {
+            return Err(ApiError::bad_request(
+                RESOURCE,
+                format!(
+                    "Profile field `{field}` is not allowed by register type `{}`",
+                    shown_name(&current.register_type)
+                ),
+            ));
+        }
+        let attributes = current.profile.attributes.changed(&set, &removed);
+        if form.required.iter().any(|f| !attributes.contains(*f)) {
+            return Err(ApiError::bad_request(RESOURCE, MISSING_REQUIRED));
+        }
+        let identifier_keys: Vec<String> = config
+            .identifier_sets
+            .iter()
+            .filter_map(|set| keys::identifier(&company, set, &attributes))
+            .collect();
+        if identifier_keys.is_empty() {
+            return Err(ApiError::bad_request(RESOURCE, MISSING_IDENTIFIERS));
+        }
+        match app
+            .store
+            .update_profile(&current, &attributes, &identifier_keys)
+            .await?
+        {
+            UpdateOutcome::Updated(profile) => {
+                tracing::info!(company = %company, profile = %id, "profile updated");
+                return Ok(success(
+                    200,
+                    RESOURCE,
+                    Some(profile.to_public_json()),
+                    "Updated",
+                ));
+            }
+            UpdateOutcome::IdentifierTaken => {
+                return Err(ApiError::bad_request(RESOURCE, ALREADY_PRESENT));
+            }
+            UpdateOutcome::Stale => continue,
+        }
+    }
+    Err(ApiError::conflict(RESOURCE, CHANGED_CONCURRENTLY))
+}
