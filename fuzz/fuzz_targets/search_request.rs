@@ -269,7 +269,8 @@ fn check_refused(err: ApiError, params: &[(String, String)], body: &[u8]) {
             let is_name = |text: &str| names.iter().any(|n| cut(n) == text);
             let is_path = || {
                 let keys = all_keys(body);
-                let mut rest = part;
+                // A long path is shown as its first key and `.…`.
+                let mut rest = part.strip_suffix(".…").unwrap_or(part);
                 while !rest.is_empty() {
                     let Some(key) = keys
                         .iter()

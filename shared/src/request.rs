@@ -29,6 +29,9 @@ pub fn shown_name(name: &str) -> String {
         .collect()
 }
 
+/// The longest field path a sentence shows whole (characters).
+const MAX_SHOWN_PATH: usize = 128;
+
 /// The body as bytes (empty when there is none).
 pub fn body_bytes(req: &Request) -> &[u8] {
     match req.body() {
@@ -111,12 +114,20 @@ fn position(err: &serde_json::Error) -> String {
 /// Rewrites serde's message into a sentence that names the field but not the value sent.
 fn describe_data_error(path: &[String], message: &str) -> String {
     // Segments name this API's own fields, but keep any name bounded all the same.
+    // A path deep enough to be long is shown by its first segment: the sentence stays short
+    // (each name is cut at 64, but a body may nest without end).
     let join = |segments: &[String]| -> String {
-        segments
+        let path = segments
             .iter()
             .map(|s| shown_name(s))
             .collect::<Vec<_>>()
-            .join(".")
+            .join(".");
+        match segments.first() {
+            Some(first) if path.chars().count() > MAX_SHOWN_PATH => {
+                format!("{}.…", shown_name(first))
+            }
+            _ => path,
+        }
     };
     let at = |segments: &[String]| {
         if segments.is_empty() {
@@ -165,6 +176,7 @@ fn capitalised(text: &str) -> String {
 mod tests {
     use super::*;
     use serde::Deserialize;
+    use std::collections::HashMap;
 
     #[allow(dead_code)]
     #[derive(Debug, Deserialize)]
@@ -182,7 +194,11 @@ mod tests {
     }
 
     fn error_of(bytes: &[u8]) -> (u16, String) {
-        let err = parse_json_bytes::<Body>(bytes, Resource::Profile).unwrap_err();
+        error_of_as::<Body>(bytes)
+    }
+
+    fn error_of_as<T: DeserializeOwned + std::fmt::Debug>(bytes: &[u8]) -> (u16, String) {
+        let err = parse_json_bytes::<T>(bytes, Resource::Profile).unwrap_err();
         let status = err.status();
         match err {
             ApiError::Client {
@@ -244,6 +260,15 @@ mod tests {
         // A value that contains ", expected " is still not echoed.
         let (_, sentence) = error_of(b"{\"name\": \"a\", \"inner\": \"x, expected SECRETSECRET\"}");
         assert_eq!(sentence, "`inner` must be struct Inner");
+        // A backtick in a key cannot close the sentence's quoting; a deep path is cut short
+        // (search_request target).
+        type Deep = HashMap<String, HashMap<String, HashMap<String, u8>>>;
+        let (_, sentence) = error_of_as::<Deep>(br#"{"a`b": {"c": {"d": "x"}}}"#);
+        assert_eq!(sentence, "`a?b.c.d` must be u8");
+        let long = "k".repeat(60);
+        let body = format!(r#"{{"{long}": {{"{long}": {{"{long}": "x"}}}}}}"#);
+        let (_, sentence) = error_of_as::<Deep>(body.as_bytes());
+        assert_eq!(sentence, format!("`{long}.…` must be u8"));
     }
 
     #[test]

@@ -214,6 +214,87 @@ impl Api {
     }
 }
 
+/// Checks, from a scan of every item of `company` (all pages), that identifiers and profiles
+/// agree: every reservation belongs to a profile that lists it, every reservation a profile
+/// lists exists and is that profile's, and every other item of a profile's partition
+/// (credential, token) has its profile. Answers the number of profiles.
+pub async fn assert_consistent(company: &str) -> usize {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use std::collections::{HashMap, HashSet};
+    let tables = Tables::from_env().unwrap();
+    let client = dynamodb_client().await;
+    let prefix = format!("company#{company}#");
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = client
+            .scan()
+            .table_name(&tables.profiles)
+            .filter_expression("begins_with(PK, :p)")
+            .expression_attribute_values(":p", AttributeValue::S(prefix.clone()))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        items.extend(page.items.unwrap_or_default());
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            break;
+        }
+    }
+    let text = |item: &HashMap<String, AttributeValue>, name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut profiles: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut reservations: HashMap<String, String> = HashMap::new();
+    let mut others: Vec<(String, String)> = Vec::new();
+    for item in &items {
+        let (pk, sk) = (text(item, "PK"), text(item, "SK"));
+        match sk.as_str() {
+            "profile" => {
+                let keys = match item.get("identifier_keys") {
+                    Some(AttributeValue::L(list)) => {
+                        list.iter().filter_map(|v| v.as_s().ok().cloned()).collect()
+                    }
+                    _ => HashSet::new(),
+                };
+                profiles.insert(pk, keys);
+            }
+            "reservation" => {
+                reservations.insert(pk, text(item, "uuid"));
+            }
+            _ => others.push((pk, sk)),
+        }
+    }
+    let partition = |uuid: &str| format!("company#{company}#profile#{uuid}");
+    for (key, uuid) in &reservations {
+        let owner = profiles.get(&partition(uuid));
+        assert!(
+            owner.is_some_and(|keys| keys.contains(key)),
+            "reservation {key} of {uuid} has no profile that lists it"
+        );
+    }
+    for (pk, keys) in &profiles {
+        for key in keys {
+            let uuid = reservations.get(key);
+            assert!(
+                uuid.is_some_and(|uuid| &partition(uuid) == pk),
+                "{pk} lists {key}, held by {uuid:?}"
+            );
+        }
+    }
+    for (pk, sk) in &others {
+        assert!(
+            profiles.contains_key(pk),
+            "{sk} of {pk} outlived its profile"
+        );
+    }
+    profiles.len()
+}
+
 /// Every item of both tables, read page by page to the end (a scan page stops at 1 MB), as
 /// JSON text: what a test looks through for a value that must be gone.
 pub async fn scan_everything() -> Vec<String> {
