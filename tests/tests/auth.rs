@@ -110,22 +110,35 @@ async fn another_companys_uuid_is_404_on_every_route_that_takes_one() {
         .filter(|r| r.path.contains("{uuid}"))
         .collect();
     assert!(!routes.is_empty());
-    for route in routes {
+    // Each operation of a route that has several (PATCH …/{uuid}: credentials and update).
+    let mut cases = Vec::new();
+    for route in &routes {
         let path = route
             .path
             .replace("{company_id}", &intruder)
             .replace("{uuid}", &uuid);
-        let body = if route.method == "GET" || route.method == "DELETE" {
-            None
+        if route.method == "GET" || route.method == "DELETE" {
+            cases.push((route, path, None));
         } else if path.ends_with("/status") {
-            Some(json!({"operation": "deactivate"}))
+            cases.push((route, path, Some(json!({"operation": "deactivate"}))));
         } else if route.method == "PATCH" {
-            Some(
-                json!({"operation": "credentials", "credentials": {"password": "lantern orbit meadow 7"}}),
-            )
+            cases.push((
+                route,
+                path.clone(),
+                Some(
+                    json!({"operation": "credentials", "credentials": {"password": "lantern orbit meadow 7"}}),
+                ),
+            ));
+            cases.push((
+                route,
+                path,
+                Some(json!({"operation": "update", "profile": {"name": "Intruder"}})),
+            ));
         } else {
-            None
-        };
+            cases.push((route, path, None));
+        }
+    }
+    for (route, path, body) in cases {
         let reply = api
             .send(
                 &route.method,
@@ -144,4 +157,13 @@ async fn another_companys_uuid_is_404_on_every_route_that_takes_one() {
             route.method
         );
     }
+    // Nothing the intruder sent reached the owner's profile.
+    let shown = api
+        .get(
+            &format!("/v1/companies/{owner}/profiles/{uuid}"),
+            &token(&owner),
+        )
+        .await;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert_ne!(shown.body["data"]["name"], "Intruder");
 }
