@@ -1,0 +1,125 @@
+//! The `version` condition of Update and erasure, on DynamoDB Local: a write computed from a
+//! read that another write has since overtaken is refused, never applied to newer data.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use idp_core::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId};
+use idp_core::endpoints::profile_status;
+use idp_core::envelope::Resource;
+use idp_core::store::{EraseOutcome, UpdateOutcome, keys};
+use serde_json::json;
+
+#[tokio::test]
+async fn a_change_computed_from_an_overtaken_read_is_refused() {
+    let app = app().await;
+    let company = fresh_company(&app).await;
+    let (status, body) = create(&app, &company, &body_with(person(1)), None).await;
+    assert_eq!(status, 201, "{body}");
+    let uuid = body["data"]["uuid"].as_str().unwrap().to_owned();
+    let id = ProfileId::parse(&uuid).unwrap();
+    let company_id = CompanyId::parse(&company).unwrap();
+    let config = app
+        .company_config(&company_id, Resource::Profile)
+        .await
+        .unwrap();
+    let change = |email: &str, current: &idp_core::store::Versioned| {
+        let set = ProfileAttributes::parse(json!({ "email": email }).as_object().unwrap()).unwrap();
+        let attributes = current.profile.attributes.changed(&set, &[]);
+        let identifier_keys: Vec<String> = config
+            .identifier_sets
+            .iter()
+            .filter_map(|set| keys::identifier(&company_id, set, &attributes))
+            .collect();
+        (attributes, identifier_keys)
+    };
+
+    // Two updates from one read: the first wins, the second finds the version moved on.
+    let read = app
+        .store
+        .profile_for_change(&company_id, id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.version, 1);
+    let (attributes, keys_a) = change("first@example.com", &read);
+    let first = app
+        .store
+        .update_profile(&read, &attributes, &keys_a)
+        .await
+        .unwrap();
+    assert!(matches!(first, UpdateOutcome::Updated(_)), "{first:?}");
+    let (attributes, keys_b) = change("second@example.com", &read);
+    let second = app
+        .store
+        .update_profile(&read, &attributes, &keys_b)
+        .await
+        .unwrap();
+    assert_eq!(second, UpdateOutcome::Stale);
+
+    // A status change in between overtakes a read too.
+    let read = app
+        .store
+        .profile_for_change(&company_id, id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.version, 2);
+    let (status, body) = call(
+        &app,
+        profile_status::handle,
+        "PATCH",
+        &format!("/v1/companies/{company}/profiles/{uuid}/status"),
+        &[("company_id", company.as_str()), ("uuid", uuid.as_str())],
+        &company,
+        &json!({"operation": "deactivate"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (attributes, keys_c) = change("third@example.com", &read);
+    let outcome = app
+        .store
+        .update_profile(&read, &attributes, &keys_c)
+        .await
+        .unwrap();
+    assert_eq!(outcome, UpdateOutcome::Stale);
+
+    // Nothing of the refused writes landed: the first update's e-mail and reservations stand.
+    let now = app
+        .store
+        .profile_for_change(&company_id, id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        now.profile.attributes.get(ProfileField::Email),
+        Some("first@example.com")
+    );
+    assert_eq!(now.version, 3);
+    let mut listed = now.identifier_keys.clone();
+    listed.sort();
+    let mut expected = keys_a.clone();
+    expected.sort();
+    assert_eq!(listed, expected);
+    for key in keys_b.iter().chain(&keys_c).filter(|k| !keys_a.contains(k)) {
+        assert_eq!(
+            app.store.find_profile_id(key).await.unwrap(),
+            None,
+            "{key} was reserved by a refused update"
+        );
+    }
+
+    // Erasure reads for itself, so it always applies to the newest version.
+    assert_eq!(
+        app.store.erase_profile(&company_id, id).await.unwrap(),
+        EraseOutcome::Erased
+    );
+    assert_eq!(
+        app.store.erase_profile(&company_id, id).await.unwrap(),
+        EraseOutcome::NotFound
+    );
+    for key in &keys_a {
+        assert_eq!(app.store.find_profile_id(key).await.unwrap(), None);
+    }
+}
