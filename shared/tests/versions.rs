@@ -8,8 +8,16 @@ use common::*;
 use idp_core::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId};
 use idp_core::endpoints::profile_status;
 use idp_core::envelope::Resource;
-use idp_core::store::{EraseOutcome, UpdateOutcome, keys};
+use idp_core::store::{EraseOutcome, UpdateOutcome, Versioned, keys};
 use serde_json::json;
+
+async fn read_profile(app: &idp_core::App, company: &CompanyId, id: ProfileId) -> Versioned {
+    app.store
+        .profile_for_change(company, id)
+        .await
+        .unwrap()
+        .unwrap()
+}
 
 #[tokio::test]
 async fn a_change_computed_from_an_overtaken_read_is_refused() {
@@ -24,7 +32,7 @@ async fn a_change_computed_from_an_overtaken_read_is_refused() {
         .company_config(&company_id, Resource::Profile)
         .await
         .unwrap();
-    let change = |email: &str, current: &idp_core::store::Versioned| {
+    let change = |email: &str, current: &Versioned| {
         let set = ProfileAttributes::parse(json!({ "email": email }).as_object().unwrap()).unwrap();
         let attributes = current.profile.attributes.changed(&set, &[]);
         let identifier_keys: Vec<String> = config
@@ -36,12 +44,7 @@ async fn a_change_computed_from_an_overtaken_read_is_refused() {
     };
 
     // Two updates from one read: the first wins, the second finds the version moved on.
-    let read = app
-        .store
-        .profile_for_change(&company_id, id)
-        .await
-        .unwrap()
-        .unwrap();
+    let read = read_profile(&app, &company_id, id).await;
     assert_eq!(read.version, 1);
     let (attributes, keys_a) = change("first@example.com", &read);
     let first = app
@@ -59,12 +62,7 @@ async fn a_change_computed_from_an_overtaken_read_is_refused() {
     assert_eq!(second, UpdateOutcome::Stale);
 
     // A status change in between overtakes a read too.
-    let read = app
-        .store
-        .profile_for_change(&company_id, id)
-        .await
-        .unwrap()
-        .unwrap();
+    let read = read_profile(&app, &company_id, id).await;
     assert_eq!(read.version, 2);
     let (status, body) = call(
         &app,
@@ -86,12 +84,7 @@ async fn a_change_computed_from_an_overtaken_read_is_refused() {
     assert_eq!(outcome, UpdateOutcome::Stale);
 
     // Nothing of the refused writes landed: the first update's e-mail and reservations stand.
-    let now = app
-        .store
-        .profile_for_change(&company_id, id)
-        .await
-        .unwrap()
-        .unwrap();
+    let now = read_profile(&app, &company_id, id).await;
     assert_eq!(
         now.profile.attributes.get(ProfileField::Email),
         Some("first@example.com")

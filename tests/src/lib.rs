@@ -222,26 +222,7 @@ pub async fn assert_consistent(company: &str) -> usize {
     use aws_sdk_dynamodb::types::AttributeValue;
     use std::collections::{HashMap, HashSet};
     let tables = Tables::from_env().unwrap();
-    let client = dynamodb_client().await;
-    let prefix = format!("company#{company}#");
-    let mut items = Vec::new();
-    let mut start = None;
-    loop {
-        let page = client
-            .scan()
-            .table_name(&tables.profiles)
-            .filter_expression("begins_with(PK, :p)")
-            .expression_attribute_values(":p", AttributeValue::S(prefix.clone()))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .unwrap();
-        items.extend(page.items.unwrap_or_default());
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            break;
-        }
-    }
+    let items = scan_all(&tables.profiles, Some(&format!("company#{company}#"))).await;
     let text = |item: &HashMap<String, AttributeValue>, name: &str| {
         item.get(name)
             .and_then(|v| v.as_s().ok())
@@ -295,8 +276,8 @@ pub async fn assert_consistent(company: &str) -> usize {
     profiles.len()
 }
 
-/// Every item of both tables, read page by page to the end (a scan page stops at 1 MB), as
-/// JSON text: what a test looks through for a value that must be gone.
+/// Every item of both tables, all pages, as text: what a test looks through for a value that
+/// must be gone.
 pub async fn scan_everything() -> Vec<String> {
     use aws_sdk_dynamodb::types::AttributeValue;
     fn text(value: &AttributeValue) -> String {
@@ -313,33 +294,47 @@ pub async fn scan_everything() -> Vec<String> {
         }
     }
     let tables = Tables::from_env().unwrap();
-    let client = dynamodb_client().await;
     let mut items = Vec::new();
     for table in [&tables.profiles, &tables.companies] {
-        let mut start = None;
-        loop {
-            let page = client
-                .scan()
-                .table_name(table.as_str())
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .unwrap();
-            for item in page.items.unwrap_or_default() {
-                items.push(
-                    item.iter()
-                        .map(|(k, v)| format!("{k}={}", text(v)))
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                );
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
+        for item in scan_all(table, None).await {
+            items.push(
+                item.iter()
+                    .map(|(k, v)| format!("{k}={}", text(v)))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
         }
     }
     items
+}
+
+/// Every item of `table` (whose `PK` starts with `prefix`, when given), all pages: a scan page
+/// stops at 1 MB, and a check that read one page could pass without looking at the rest.
+async fn scan_all(
+    table: &str,
+    prefix: Option<&str>,
+) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let client = dynamodb_client().await;
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let mut scan = client
+            .scan()
+            .table_name(table)
+            .set_exclusive_start_key(start);
+        if let Some(prefix) = prefix {
+            scan = scan
+                .filter_expression("begins_with(PK, :p)")
+                .expression_attribute_values(":p", AttributeValue::S(prefix.to_owned()));
+        }
+        let page = scan.send().await.unwrap();
+        items.extend(page.items.unwrap_or_default());
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return items;
+        }
+    }
 }
 
 /// The request body of the published Create Profile example, verbatim.

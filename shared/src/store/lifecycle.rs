@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::{
 use super::attributes::{Item, get_s, key, n, s};
 use super::conflict::{Try, cancellation_reasons, reason_code, retry_conflicts};
 use super::index::Searchable;
-use super::profiles::{profile_from_item, unix_now};
+use super::profiles::{profile_from_item, reservation_item, unix_now};
 use super::{Store, StoreError, keys};
 use crate::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId};
 use crate::profile::Profile;
@@ -100,42 +100,11 @@ impl Store {
         let email_changed = current.profile.attributes.get(ProfileField::Email) != email;
         let added: Vec<&String> = new.difference(&old).copied().collect();
         for reservation_key in &added {
-            let mut reservation = key(reservation_key.as_str(), keys::RESERVATION);
-            reservation.insert("kind".into(), s("identifier"));
-            reservation.insert("company_id".into(), s(company.as_str()));
-            reservation.insert("uuid".into(), me.clone());
-            if let Some(email) = email {
-                reservation.insert("email".into(), s(email));
-            }
-            reservation.insert("created_at".into(), n(unix_now()));
-            writes.push(
-                TransactWriteItem::builder()
-                    .put(
-                        Put::builder()
-                            .table_name(&self.tables.profiles)
-                            .set_item(Some(reservation))
-                            .condition_expression("attribute_not_exists(PK)")
-                            .build()
-                            .map_err(build)?,
-                    )
-                    .build(),
-            );
+            let reservation = reservation_item(reservation_key, &company, id, email, unix_now());
+            writes.push(self.put_new(reservation)?);
         }
         for reservation_key in old.difference(&new) {
-            writes.push(
-                TransactWriteItem::builder()
-                    .delete(
-                        Delete::builder()
-                            .table_name(&self.tables.profiles)
-                            .set_key(Some(key(reservation_key.as_str(), keys::RESERVATION)))
-                            .condition_expression("attribute_not_exists(PK) OR #u = :me")
-                            .expression_attribute_names("#u", "uuid")
-                            .expression_attribute_values(":me", me.clone())
-                            .build()
-                            .map_err(build)?,
-                    )
-                    .build(),
-            );
+            writes.push(self.release(reservation_key, id)?);
         }
         if email_changed {
             for reservation_key in old.intersection(&new) {
@@ -157,55 +126,23 @@ impl Store {
                         .build(),
                 );
             }
-            writes.push(
-                TransactWriteItem::builder()
-                    .delete(
-                        Delete::builder()
-                            .table_name(&self.tables.profiles)
-                            .set_key(Some(key(&partition, keys::PASSWORD_TOKEN)))
-                            .build()
-                            .map_err(build)?,
-                    )
-                    .build(),
-            );
+            writes.push(self.delete_any(key(&partition, keys::PASSWORD_TOKEN))?);
         }
 
-        let writes = &writes;
-        let added = added.len();
-        let new_profile = &new_profile;
-        retry_conflicts(|| async move {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(writes.clone()))
-                .send()
-                .await;
-            let Err(err) = result else {
-                return Ok(Try::Done(UpdateOutcome::Updated(Box::new(
-                    new_profile.clone(),
-                ))));
-            };
-            let Some(reasons) = cancellation_reasons(&err) else {
-                return Err(err.into());
-            };
-            let codes: Vec<&str> = (0..writes.len()).map(|i| reason_code(reasons, i)).collect();
-            if codes[0] == "ConditionalCheckFailed" {
-                return Ok(Try::Done(UpdateOutcome::Stale));
-            }
-            if codes[1..=added].contains(&"ConditionalCheckFailed") {
-                return Ok(Try::Done(UpdateOutcome::IdentifierTaken));
-            }
-            if codes.contains(&"ConditionalCheckFailed") {
-                // A reservation of this profile's is held by another: never written so, but
-                // a re-read decides rather than a guess.
-                return Ok(Try::Done(UpdateOutcome::Stale));
-            }
-            if codes.contains(&"TransactionConflict") {
-                return Ok(Try::Conflict);
-            }
-            Err(err.into())
-        })
-        .await
+        let Some(codes) = self.transact(&writes).await? else {
+            return Ok(UpdateOutcome::Updated(Box::new(new_profile)));
+        };
+        let failed = |code: &String| code == "ConditionalCheckFailed";
+        let profile_failed = codes.first().is_some_and(failed);
+        let taken = codes
+            .get(1..=added.len())
+            .is_some_and(|new| new.iter().any(failed));
+        if taken && !profile_failed {
+            return Ok(UpdateOutcome::IdentifierTaken);
+        }
+        // The profile's version moved on, or (never written so, but a re-read decides rather
+        // than a guess) one of this profile's reservations is held by another.
+        Ok(UpdateOutcome::Stale)
     }
 
     /// Erases the profile: one `Query` of its partition (every item, the profile's version and
@@ -239,7 +176,7 @@ impl Store {
             sort_keys.insert(keys::PASSWORD.to_owned());
             sort_keys.insert(keys::PASSWORD_TOKEN.to_owned());
             let writes = self.erase_writes(&partition, &current, &sort_keys)?;
-            if self.erase_once(&writes).await? {
+            if self.transact(&writes).await?.is_none() {
                 return Ok(EraseOutcome::Erased);
             }
         }
@@ -255,7 +192,6 @@ impl Store {
         sort_keys: &BTreeSet<String>,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Failed(e.to_string());
-        let me = s(current.profile.id.to_string());
         let mut writes = vec![
             TransactWriteItem::builder()
                 .delete(
@@ -270,39 +206,20 @@ impl Store {
                 .build(),
         ];
         for sk in sort_keys {
-            writes.push(
-                TransactWriteItem::builder()
-                    .delete(
-                        Delete::builder()
-                            .table_name(&self.tables.profiles)
-                            .set_key(Some(key(partition, sk)))
-                            .build()
-                            .map_err(build)?,
-                    )
-                    .build(),
-            );
+            writes.push(self.delete_any(key(partition, sk))?);
         }
         for reservation_key in &current.identifier_keys {
-            writes.push(
-                TransactWriteItem::builder()
-                    .delete(
-                        Delete::builder()
-                            .table_name(&self.tables.profiles)
-                            .set_key(Some(key(reservation_key, keys::RESERVATION)))
-                            .condition_expression("attribute_not_exists(PK) OR #u = :me")
-                            .expression_attribute_names("#u", "uuid")
-                            .expression_attribute_values(":me", me.clone())
-                            .build()
-                            .map_err(build)?,
-                    )
-                    .build(),
-            );
+            writes.push(self.release(reservation_key, current.profile.id)?);
         }
         Ok(writes)
     }
 
-    /// One erasure transaction: `false` when a condition failed (the profile changed).
-    async fn erase_once(&self, writes: &[TransactWriteItem]) -> Result<bool, StoreError> {
+    /// Runs one transaction, retrying conflicts: `None` when it committed, the per-item
+    /// cancellation codes when a condition failed.
+    async fn transact(
+        &self,
+        writes: &[TransactWriteItem],
+    ) -> Result<Option<Vec<String>>, StoreError> {
         retry_conflicts(|| async move {
             let result = self
                 .client
@@ -311,21 +228,51 @@ impl Store {
                 .send()
                 .await;
             let Err(err) = result else {
-                return Ok(Try::Done(true));
+                return Ok(Try::Done(None));
             };
             let Some(reasons) = cancellation_reasons(&err) else {
                 return Err(err.into());
             };
-            let codes: Vec<&str> = (0..writes.len()).map(|i| reason_code(reasons, i)).collect();
-            if codes.contains(&"ConditionalCheckFailed") {
-                return Ok(Try::Done(false));
+            let codes: Vec<String> = (0..writes.len())
+                .map(|i| reason_code(reasons, i).to_owned())
+                .collect();
+            if codes.iter().any(|c| c == "ConditionalCheckFailed") {
+                return Ok(Try::Done(Some(codes)));
             }
-            if codes.contains(&"TransactionConflict") {
+            if codes.iter().any(|c| c == "TransactionConflict") {
                 return Ok(Try::Conflict);
             }
             Err(err.into())
         })
         .await
+    }
+
+    /// The delete of a reservation this profile holds (or that is already gone): never one
+    /// that another profile holds.
+    fn release(
+        &self,
+        reservation_key: &str,
+        id: ProfileId,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.tables.profiles)
+            .set_key(Some(key(reservation_key, keys::RESERVATION)))
+            .condition_expression("attribute_not_exists(PK) OR #u = :me")
+            .expression_attribute_names("#u", "uuid")
+            .expression_attribute_values(":me", s(id.to_string()))
+            .build()
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// The delete of `key`, whether or not an item has it.
+    fn delete_any(&self, key: Item) -> Result<TransactWriteItem, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.tables.profiles)
+            .set_key(Some(key))
+            .build()
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
     /// Every item of a profile's partition, strongly consistent.

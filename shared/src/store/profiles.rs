@@ -63,7 +63,8 @@ impl Store {
             .collect()
     }
 
-    fn put_new(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+    /// `item` put in a transaction only if no item has its key.
+    pub(super) fn put_new(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
         let put = Put::builder()
             .table_name(&self.tables.profiles)
             .set_item(Some(item))
@@ -301,18 +302,34 @@ pub fn new_profile_items(profile: &NewProfile, created_ms: u64) -> Vec<Item> {
     let mut items = vec![item];
     let email = profile.attributes.get(ProfileField::Email);
     for reservation_key in &profile.identifier_keys {
-        let mut reservation = key(reservation_key, keys::RESERVATION);
-        reservation.insert("kind".into(), s("identifier"));
-        reservation.insert("company_id".into(), s(profile.company.as_str()));
-        reservation.insert("uuid".into(), s(profile.id.to_string()));
-        // Kept here so that a password-change request needs the profile item only for a
-        // condition, not for a read; an update of the e-mail rewrites it in the same
-        // transaction.
-        if let Some(email) = email {
-            reservation.insert("email".into(), s(email));
-        }
-        reservation.insert("created_at".into(), n(now));
-        items.push(reservation);
+        items.push(reservation_item(
+            reservation_key,
+            &profile.company,
+            profile.id,
+            email,
+            now,
+        ));
     }
     items
+}
+
+/// The reservation of `reservation_key` by one profile, made at `now` (epoch seconds).
+pub(super) fn reservation_item(
+    reservation_key: &str,
+    company: &CompanyId,
+    id: ProfileId,
+    email: Option<&str>,
+    now: u64,
+) -> Item {
+    let mut reservation = key(reservation_key, keys::RESERVATION);
+    reservation.insert("kind".into(), s("identifier"));
+    reservation.insert("company_id".into(), s(company.as_str()));
+    reservation.insert("uuid".into(), s(id.to_string()));
+    // Kept here so that a password-change request needs the profile item only for a
+    // condition, not for a read; an update of the e-mail rewrites it in the same transaction.
+    if let Some(email) = email {
+        reservation.insert("email".into(), s(email));
+    }
+    reservation.insert("created_at".into(), n(now));
+    reservation
 }
