@@ -7,6 +7,8 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::OnceCell;
 
 use super::Password;
+use super::imported::{self, ImportedHash, Stored};
+use super::legacy::HashError;
 
 /// argon2id cost parameters. The floor is OWASP's minimum: one of its five equivalent
 /// settings (46 MiB t=1, 19 MiB t=2, 12 MiB t=3, 9 MiB t=4, 7 MiB t=5; p=1) or more of both.
@@ -155,26 +157,22 @@ impl Passwords {
         let params = self.params;
         let password = password.clone();
         let phc = phc.to_owned();
-        tokio::task::spawn_blocking(move || {
-            let parsed =
-                PasswordHash::new(&phc).map_err(|e| format!("stored hash unreadable: {e}"))?;
-            verifiable(&parsed)?;
-            // Verification uses the parameters recorded in the stored hash.
-            if Argon2::default()
-                .verify_password(password.expose().as_bytes(), &parsed)
-                .is_err()
-            {
-                return Ok(Verification::Mismatch);
-            }
-            let rehash = if matches_params(&parsed, params) {
-                None
-            } else {
-                Some(hash_with(&argon2, &password)?)
-            };
-            Ok(Verification::Match { rehash })
-        })
-        .await
-        .map_err(|e| format!("verification task failed: {e}"))?
+        tokio::task::spawn_blocking(move || verify_stored(&argon2, params, &password, &phc))
+            .await
+            .map_err(|e| format!("verification task failed: {e}"))?
+    }
+
+    /// Checks an imported `password_hash` (format, DoS bounds) and wraps it in argon2id at this
+    /// instance's parameters when it is weaker than the documented bar (docs/passwords.md).
+    pub async fn prepare_import(&self, hash: &str) -> Result<ImportedHash, HashError> {
+        let argon2 = Arc::clone(&self.argon2);
+        let hash = hash.to_owned();
+        tokio::task::spawn_blocking(move || imported::prepare(&hash, &argon2))
+            .await
+            .map_err(|e| HashError::Malformed {
+                scheme: "any",
+                what: format!("task failed: {e}"),
+            })?
     }
 
     /// Spends the time of one verification without a real hash to check against.
@@ -194,6 +192,43 @@ impl Passwords {
             .await?;
         self.verify(password, dummy).await.map(|_| ())
     }
+}
+
+/// Verifies `password` against a stored hash of any kind [`Stored`] tells apart. A right
+/// password on anything but argon2id at `params` comes back with its replacement.
+fn verify_stored(
+    argon2: &Argon2<'static>,
+    params: HashParams,
+    password: &Password,
+    stored: &str,
+) -> Result<Verification, String> {
+    let bytes = password.expose().as_bytes();
+    let matched = match Stored::parse(stored)? {
+        Stored::Argon2 => {
+            let parsed =
+                PasswordHash::new(stored).map_err(|e| format!("stored hash unreadable: {e}"))?;
+            verifiable(&parsed)?;
+            // Verification uses the parameters recorded in the stored hash.
+            if Argon2::default().verify_password(bytes, &parsed).is_err() {
+                return Ok(Verification::Mismatch);
+            }
+            if matches_params(&parsed, params) {
+                return Ok(Verification::Match { rehash: None });
+            }
+            true
+        }
+        Stored::Wrapped { inner, outer } => imported::verify_wrapped(&inner, &outer, bytes)?,
+        Stored::Legacy(legacy) => {
+            legacy.check_bounds().map_err(|e| e.to_string())?;
+            legacy.matches(bytes)?
+        }
+    };
+    if !matched {
+        return Ok(Verification::Mismatch);
+    }
+    Ok(Verification::Match {
+        rehash: Some(hash_with(argon2, password)?),
+    })
 }
 
 fn hash_with(argon2: &Argon2<'static>, password: &Password) -> Result<String, String> {
@@ -311,11 +346,12 @@ mod tests {
             format!("$argon2id$v=19$m=4194304,t=2,p=1${salt_and_hash}"),
             format!("$argon2id$v=19$m=19456,t=100,p=1${salt_and_hash}"),
             format!("$argon2id$v=19$m=262144,t=2,p=64${salt_and_hash}"),
-            // Another algorithm's PHC string.
-            "$pbkdf2-sha256$i=600000,l=32$c29tZXNhbHQ$3qk2iSrH7bCxd0d+7OeAcXUXtwvFfSoTy6o5i9dSu2c"
+            // Other families beyond their bounds, and one not supported at all.
+            "$pbkdf2-sha256$i=6000000,l=32$c29tZXNhbHQ$3qk2iSrH7bCxd0d+7OeAcXUXtwvFfSoTy6o5i9dSu2c"
                 .to_owned(),
-            "$scrypt$ln=17,r=8,p=1$c29tZXNhbHQ$3qk2iSrH7bCxd0d+7OeAcXUXtwvFfSoTy6o5i9dSu2c"
+            "$scrypt$ln=20,r=8,p=1$c29tZXNhbHQ$3qk2iSrH7bCxd0d+7OeAcXUXtwvFfSoTy6o5i9dSu2c"
                 .to_owned(),
+            "$md5$rounds=1000$c29tZXNhbHQ$3qk2iSrH7bCxd0d".to_owned(),
         ] {
             let answer = p.verify(&password, &stored).await;
             assert!(answer.is_err(), "{stored}: {answer:?}");

@@ -1,9 +1,14 @@
-//! Passwords: the secret type, argon2id hashing on blocking threads, and the company policy.
+//! Passwords: the secret type, argon2id hashing on blocking threads, the company policy, and
+//! the hashes of other systems that import takes in.
 
 mod hasher;
+mod imported;
+pub mod legacy;
 mod policy;
 mod secret;
 
 pub use hasher::{HashParams, Passwords, Verification};
+pub use imported::{ImportedHash, WRAP_PREFIX};
+pub use legacy::HashError;
 pub use policy::check as check_policy;
 pub use secret::Password;
