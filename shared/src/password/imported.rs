@@ -41,7 +41,9 @@ impl Stored {
 fn split_wrapped(rest: &str) -> Result<(LegacyHash, String), String> {
     let mut parts = rest.splitn(5, '$');
     let template: Vec<&str> = parts.by_ref().take(4).collect();
-    let outer = parts.next().ok_or("wrapped hash without its argon2id part")?;
+    let outer = parts
+        .next()
+        .ok_or("wrapped hash without its argon2id part")?;
     if template.len() != 4 || !outer.starts_with("argon2id$") {
         return Err("wrapped hash without its argon2id part".into());
     }

@@ -330,9 +330,12 @@ impl LegacyHash {
                     format!("{i} iterations are over {PBKDF2_SHA256_CEILING}"),
                 ))
             }
-            (Scheme::Pbkdf2Sha512, Cost::Rounds(i)) if i > PBKDF2_SHA512_CEILING => Err(
-                too_costly(scheme, format!("{i} iterations are over {PBKDF2_SHA512_CEILING}")),
-            ),
+            (Scheme::Pbkdf2Sha512, Cost::Rounds(i)) if i > PBKDF2_SHA512_CEILING => {
+                Err(too_costly(
+                    scheme,
+                    format!("{i} iterations are over {PBKDF2_SHA512_CEILING}"),
+                ))
+            }
             (Scheme::Sha256Crypt | Scheme::Sha512Crypt, Cost::Rounds(rounds))
                 if rounds > SHA_CRYPT_CEILING =>
             {
@@ -672,7 +675,11 @@ fn parse_sha_crypt(rest: &str, scheme: Scheme) -> Result<LegacyHash, HashError> 
     let (salt, digest) = rest
         .split_once('$')
         .ok_or_else(|| malformed(scheme, "not salt$digest"))?;
-    let expected = if scheme == Scheme::Sha512Crypt { 86 } else { 43 };
+    let expected = if scheme == Scheme::Sha512Crypt {
+        86
+    } else {
+        43
+    };
     let crypt_b64 = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '/';
     if salt.len() > 16 || salt.contains(['$', ':', '\n']) {
         return Err(malformed(scheme, "salt is over 16 characters"));
@@ -721,8 +728,15 @@ fn parse_phc(hash: &str, scheme: Scheme) -> Result<LegacyHash, HashError> {
         param(name)?.ok_or_else(|| malformed(scheme, format!("no `{name}` parameter")))
     };
     let known = |names: &[&str]| -> Result<(), HashError> {
-        match parsed.params.iter().find(|(k, _)| !names.contains(&k.as_str())) {
-            Some((k, _)) => Err(malformed(scheme, format!("unknown parameter `{}`", k.as_str()))),
+        match parsed
+            .params
+            .iter()
+            .find(|(k, _)| !names.contains(&k.as_str()))
+        {
+            Some((k, _)) => Err(malformed(
+                scheme,
+                format!("unknown parameter `{}`", k.as_str()),
+            )),
             None => Ok(()),
         }
     };
@@ -757,7 +771,11 @@ fn parse_phc(hash: &str, scheme: Scheme) -> Result<LegacyHash, HashError> {
             if iterations == 0 {
                 return Err(malformed(scheme, "zero iterations"));
             }
-            let block = if scheme == Scheme::Pbkdf2Sha256 { 32 } else { 64 };
+            let block = if scheme == Scheme::Pbkdf2Sha256 {
+                32
+            } else {
+                64
+            };
             // A digest longer than the PRF's output is a PBKDF2 run per block: refused rather
             // than multiplying the cost.
             if let Some(l) = param("l")?
@@ -848,18 +866,36 @@ mod tests {
     fn malformed_and_unsupported_hashes_are_named() {
         for (hash, expected) in [
             ("plaintext", "not in a supported format"),
-            ("$1$saltsalt$abcdefghijklmnopqrstuv", "not in a supported format"),
-            ("$2b$4$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW", "two digits"),
+            (
+                "$1$saltsalt$abcdefghijklmnopqrstuv",
+                "not in a supported format",
+            ),
+            (
+                "$2b$4$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW",
+                "two digits",
+            ),
             ("$2b$05$CCCC", "53 characters"),
             ("$6$rounds=10$salt$x", "rounds are not"),
             ("$6$salt$tooshort", "86 crypt characters"),
             ("{SSHA}not base64!", "not base64"),
             ("{SSHA}AAAA", "wrong length"),
             ("pbkdf2_sha256$x$salt$AAAA", "positive number"),
-            ("$pbkdf2-sha256$i=1000,l=99$c2FsdHNhbHQ$AAAAAAAAAAAAAAAAAAAAAA", "`l`"),
-            ("$pbkdf2-sha256$i=1000,z=1$c2FsdHNhbHQ$AAAAAAAAAAAAAAAAAAAAAA", "unknown parameter"),
-            ("$scrypt$ln=0,r=8,p=1$c2FsdHNhbHQ$AAAAAAAAAAAAAAAAAAAAAA", "`ln`"),
-            ("$argon2id$v=19$m=4,t=1,p=1$c2FsdHNhbHQ$AAAAAAAAAAAAAAAAAAAAAA", "malformed argon2id"),
+            (
+                "$pbkdf2-sha256$i=1000,l=99$c2FsdHNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
+                "`l`",
+            ),
+            (
+                "$pbkdf2-sha256$i=1000,z=1$c2FsdHNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
+                "unknown parameter",
+            ),
+            (
+                "$scrypt$ln=0,r=8,p=1$c2FsdHNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
+                "`ln`",
+            ),
+            (
+                "$argon2id$v=19$m=4,t=1,p=1$c2FsdHNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
+                "malformed argon2id",
+            ),
         ] {
             let error = LegacyHash::parse(hash).unwrap_err().to_string();
             assert!(error.contains(expected), "{hash}: {error}");
@@ -906,15 +942,29 @@ mod tests {
     #[test]
     fn weak_means_below_the_documented_floor() {
         let weak = |hash: &str| LegacyHash::parse(hash).unwrap().is_weak();
-        assert!(weak("$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"));
-        assert!(!weak("$2a$10$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"));
-        assert!(weak("{SSHA512}AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
-        assert!(weak("$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1"));
-        assert!(!weak("$6$rounds=500000$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1"));
+        assert!(weak(
+            "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"
+        ));
+        assert!(!weak(
+            "$2a$10$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"
+        ));
+        assert!(weak(
+            "{SSHA512}AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+        ));
+        assert!(weak(
+            "$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1"
+        ));
+        assert!(!weak(
+            "$6$rounds=500000$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1"
+        ));
         let salt = "c29tZXNhbHRzb21lc2FsdA";
         let digest = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-        assert!(weak(&format!("$argon2id$v=19$m=4096,t=3,p=1${salt}${digest}")));
-        assert!(!weak(&format!("$argon2id$v=19$m=19456,t=2,p=1${salt}${digest}")));
+        assert!(weak(&format!(
+            "$argon2id$v=19$m=4096,t=3,p=1${salt}${digest}"
+        )));
+        assert!(!weak(&format!(
+            "$argon2id$v=19$m=19456,t=2,p=1${salt}${digest}"
+        )));
         assert!(weak(&format!("$scrypt$ln=14,r=8,p=1${salt}${digest}")));
         assert!(!weak(&format!("$scrypt$ln=17,r=8,p=1${salt}${digest}")));
         assert!(weak(&format!("$pbkdf2-sha512$i=100000${salt}${digest}")));

@@ -56,6 +56,23 @@ pub fn with_bounds(loader: ConfigLoader) -> ConfigLoader {
         .retry_config(RetryConfig::standard().with_max_attempts(3))
 }
 
+/// The client of the operator's bulk tools (`idp-admin import` and `export`): the SDK's
+/// adaptive retry mode, which slows the client down when DynamoDB throttles (a token bucket
+/// the throttling answers drain), so an import runs at the table's capacity instead of
+/// failing at it; longer timeouts, as nobody waits on a single request.
+pub async fn bulk_dynamodb_client() -> Client {
+    let loader = crate::sdk::config_loader()
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .operation_attempt_timeout(Duration::from_secs(10))
+                .operation_timeout(Duration::from_secs(60))
+                .build(),
+        )
+        .retry_config(RetryConfig::adaptive().with_max_attempts(8));
+    Client::new(&loader.load().await)
+}
+
 /// How long the warm-up may hold the init phase (Lambda allows 10 s for all of it).
 const WARM_UP_BUDGET: Duration = Duration::from_secs(2);
 

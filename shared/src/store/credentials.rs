@@ -62,6 +62,17 @@ impl LoginRecord {
     }
 }
 
+/// The password credential item of a profile, its hash set at `now` (epoch seconds).
+pub(super) fn credential_item(company: &CompanyId, id: ProfileId, phc: &str, now: u64) -> Item {
+    let mut item = key(keys::profile(company, id), keys::PASSWORD);
+    item.insert("kind".into(), s("credential"));
+    item.insert("company_id".into(), s(company.as_str()));
+    item.insert("uuid".into(), s(id.to_string()));
+    item.insert("password_hash".into(), s(phc));
+    item.insert("password_set_at".into(), n(now));
+    item
+}
+
 fn number(item: &Item, name: &str) -> Option<u64> {
     item.get(name)?.as_n().ok()?.parse().ok()
 }
@@ -185,12 +196,7 @@ impl Store {
         let now = unix_now();
         let partition = keys::profile(company, id);
         let profile = self.active_profile_check(&partition)?;
-        let mut item = key(&partition, keys::PASSWORD);
-        item.insert("kind".into(), s("credential"));
-        item.insert("company_id".into(), s(company.as_str()));
-        item.insert("uuid".into(), s(id.to_string()));
-        item.insert("password_hash".into(), s(phc));
-        item.insert("password_set_at".into(), n(now));
+        let item = credential_item(company, id, phc, now);
         let credential = Put::builder()
             .table_name(&self.tables.profiles)
             .set_item(Some(item))

@@ -19,15 +19,17 @@ mod error;
 pub mod index;
 pub mod keys;
 mod lifecycle;
+mod migration;
 mod profiles;
 mod search;
 mod tokens;
 
-pub use client::{Tables, dynamodb_client, with_bounds};
+pub use client::{Tables, bulk_dynamodb_client, dynamodb_client, with_bounds};
 pub use credentials::{IdentifierOwner, LoginRecord, SetPassword, StatusChange, now_ms};
 pub use error::StoreError;
 pub use index::INDEXES;
 pub use lifecycle::{EraseOutcome, UpdateOutcome, Versioned};
+pub use migration::{EXPORT_PAGE, ExportedItems, ImportOutcome, ShardPosition, export_shards};
 pub use profiles::{CreateOutcome, NewProfile, new_profile_items};
 pub use search::{MAX_EXAMINED, SearchCost, SearchPage, SearchQuery};
 pub use tokens::{ChangeOutcome, IssueOutcome, TokenCheck};

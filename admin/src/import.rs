@@ -1,0 +1,368 @@
+//! `idp-admin import --company ID FILE`: JSON Lines of profiles into a company (API.md §7,
+//! README "Import and export").
+//!
+//! Each line goes through Create's checks and is written in one transaction with its
+//! reservations and password hash; lines are read, checked and written a bounded number at a
+//! time (`--concurrency`), so memory holds that many lines whatever the file's size. The
+//! results come out in line order: the summary, the progress and the rejects file never name
+//! a hash.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use idp_core::domain::CompanyId;
+use idp_core::error::ApiError;
+use idp_core::migration::{ImportLine, parse_line};
+use idp_core::password::{HashParams, Passwords};
+use idp_core::store::{ImportOutcome, Store, StoreError, Tables};
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+
+use crate::progress::Progress;
+
+/// The longest line read; a longer one is rejected with Create's 413 sentence, unread.
+const MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// Attempts per line while DynamoDB throttles or is unavailable, with exponential backoff
+/// (0.1 s doubling to 10 s, with jitter): about a minute before the import stops.
+const WRITE_ATTEMPTS: u32 = 10;
+
+#[derive(Debug)]
+pub struct Options {
+    pub company: String,
+    pub file: PathBuf,
+    pub rejects: Option<PathBuf>,
+    pub concurrency: usize,
+    pub tables: Tables,
+}
+
+/// How an import ended; `main` turns it into the exit code (README, "Import and export").
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub imported: u64,
+    pub skipped: u64,
+    pub rejected: u64,
+    pub wrapped: u64,
+    pub stopped: Option<String>,
+}
+
+enum Outcome {
+    Imported {
+        wrapped: bool,
+    },
+    Skipped,
+    /// Create's answer (its error envelope), or the hash's reason in the same envelope.
+    Rejected(Value),
+    /// DynamoDB kept failing: the import stops; a re-run resumes.
+    Stopped(String),
+}
+
+pub async fn run(options: Options) -> Result<Summary, String> {
+    let company = CompanyId::parse(&options.company)
+        .ok_or_else(|| format!("`{}` is not a valid company id", options.company))?;
+    let (input, total_bytes): (Box<dyn Read>, Option<u64>) = if options.file == Path::new("-") {
+        (Box::new(std::io::stdin().lock()), None)
+    } else {
+        let file =
+            File::open(&options.file).map_err(|e| format!("{}: {e}", options.file.display()))?;
+        let size = file.metadata().ok().map(|m| m.len());
+        (Box::new(file), size)
+    };
+    let rejects_path = options.rejects.clone().unwrap_or_else(|| {
+        if options.file == Path::new("-") {
+            PathBuf::from("import-rejects.jsonl")
+        } else {
+            let mut name = options.file.clone().into_os_string();
+            name.push(".rejects.jsonl");
+            PathBuf::from(name)
+        }
+    });
+    let store = Store::new(
+        idp_core::store::bulk_dynamodb_client().await,
+        options.tables,
+    );
+    let config = store
+        .company_config(company.as_str())
+        .await
+        .map_err(|e| format!("reading the company's configuration: {e}"))?
+        .ok_or_else(|| format!("company `{company}` has no configuration (idp-admin load)"))?;
+    let passwords = Passwords::new(HashParams::from_env()?)?;
+    let mut rejects = BufWriter::new(
+        File::create(&rejects_path).map_err(|e| format!("{}: {e}", rejects_path.display()))?,
+    );
+
+    let shared = Arc::new(Shared {
+        company,
+        config,
+        store,
+        passwords,
+        // Wrapping a weak hash is one argon2id run (19 MiB, tens of ms): at most one per core.
+        hashing: Semaphore::new(
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+        ),
+    });
+    let progress = Progress::new("import", total_bytes, std::io::stderr().is_terminal());
+    let lines = Lines::new(BufReader::with_capacity(256 * 1024, input));
+    let counter = progress.clone();
+    let mut results = futures::stream::iter(lines)
+        .map(|(number, line)| {
+            let shared = Arc::clone(&shared);
+            counter.add_bytes(line.as_ref().map_or(0, |l| l.bytes));
+            async move { (number, line_outcome(&shared, line).await) }
+        })
+        .buffered(options.concurrency.max(1));
+
+    let mut summary = Summary::default();
+    while let Some((number, outcome)) = results.next().await {
+        match outcome {
+            Outcome::Imported { wrapped } => {
+                summary.imported += 1;
+                summary.wrapped += u64::from(wrapped);
+            }
+            Outcome::Skipped => summary.skipped += 1,
+            Outcome::Rejected(answer) => {
+                summary.rejected += 1;
+                let mut record = json!({ "line": number });
+                if let (Some(record), Value::Object(answer)) = (record.as_object_mut(), answer) {
+                    record.extend(answer);
+                }
+                writeln!(rejects, "{record}")
+                    .map_err(|e| format!("{}: {e}", rejects_path.display()))?;
+            }
+            Outcome::Stopped(cause) => {
+                summary.stopped = Some(format!("line {number}: {cause}"));
+                break;
+            }
+        }
+        progress.set_counts(summary.imported, summary.skipped, summary.rejected);
+    }
+    progress.finish();
+    rejects
+        .flush()
+        .map_err(|e| format!("{}: {e}", rejects_path.display()))?;
+    let elapsed = progress.elapsed();
+    let lines = summary.imported + summary.skipped + summary.rejected;
+    println!(
+        "import: {} imported ({} password hashes wrapped in argon2id), {} skipped (already imported), {} rejected; {lines} lines in {:.1} s ({:.0} lines/s)",
+        summary.imported,
+        summary.wrapped,
+        summary.skipped,
+        summary.rejected,
+        elapsed.as_secs_f64(),
+        lines as f64 / elapsed.as_secs_f64().max(0.001),
+    );
+    if summary.rejected > 0 {
+        println!(
+            "import: rejected lines (number, status, reason): {}",
+            rejects_path.display()
+        );
+    }
+    Ok(summary)
+}
+
+struct Shared {
+    company: CompanyId,
+    config: idp_core::company::CompanyConfig,
+    store: Store,
+    passwords: Passwords,
+    hashing: Semaphore,
+}
+
+async fn line_outcome(shared: &Shared, line: std::io::Result<RawLine>) -> Outcome {
+    let line = match line {
+        Ok(line) => line,
+        Err(e) => return Outcome::Stopped(format!("reading the input: {e}")),
+    };
+    if line.too_long {
+        return rejected(&ApiError::payload_too_large(
+            idp_core::Resource::Profile,
+            format!("Request body is larger than {MAX_LINE_BYTES} bytes"),
+        ));
+    }
+    let parsed: ImportLine = match parse_line(&shared.company, &shared.config, &line.text) {
+        Ok(parsed) => parsed,
+        Err(error) => return rejected(&error),
+    };
+    let mut wrapped = false;
+    let stored_hash = match parsed.password_hash.as_deref() {
+        None => None,
+        Some(hash) => {
+            let Ok(_permit) = shared.hashing.acquire().await else {
+                return Outcome::Stopped("hashing closed".into());
+            };
+            match shared.passwords.prepare_import(hash).await {
+                Ok(prepared) => {
+                    wrapped = prepared.wrapped;
+                    Some(prepared.stored)
+                }
+                Err(reason) => {
+                    return rejected(&ApiError::bad_request(
+                        idp_core::Resource::Profile,
+                        reason.to_string(),
+                    ));
+                }
+            }
+        }
+    };
+    let mut attempt = 0;
+    loop {
+        match shared
+            .store
+            .import_profile(&parsed.profile, stored_hash.as_deref())
+            .await
+        {
+            Ok(ImportOutcome::Imported) => return Outcome::Imported { wrapped },
+            Ok(ImportOutcome::AlreadyImported) => return Outcome::Skipped,
+            Ok(ImportOutcome::IdentifierTaken) => {
+                return rejected(&ApiError::bad_request(
+                    idp_core::Resource::Profile,
+                    idp_core::endpoints::create_profile::ALREADY_PRESENT,
+                ));
+            }
+            Err(StoreError::Unavailable(_)) if attempt + 1 < WRITE_ATTEMPTS => {
+                attempt += 1;
+                backoff(attempt).await;
+            }
+            Err(error) => return Outcome::Stopped(error.to_string()),
+        }
+    }
+}
+
+/// Exponential backoff with jitter: 100 ms doubling up to 10 s, each wait between half and
+/// all of it, so writers throttled together do not come back together.
+async fn backoff(attempt: u32) {
+    let cap = (100u64 << attempt.min(7)).min(10_000);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::from(d.subsec_nanos()))
+        .unwrap_or(0);
+    tokio::time::sleep(Duration::from_millis(cap / 2 + nanos % (cap / 2).max(1))).await;
+}
+
+fn rejected(error: &ApiError) -> Outcome {
+    Outcome::Rejected(error.body())
+}
+
+/// One input line: its bytes without the newline, and how many bytes it took in the input.
+struct RawLine {
+    text: Vec<u8>,
+    bytes: u64,
+    too_long: bool,
+}
+
+/// The input's non-blank lines with their 1-based numbers; a line over [`MAX_LINE_BYTES`] is
+/// skipped over in chunks, never held whole.
+struct Lines<R> {
+    reader: R,
+    number: u64,
+    done: bool,
+}
+
+impl<R: BufRead> Lines<R> {
+    fn new(reader: R) -> Self {
+        Self {
+            reader,
+            number: 0,
+            done: false,
+        }
+    }
+
+    fn read_one(&mut self) -> std::io::Result<Option<RawLine>> {
+        let mut text = Vec::new();
+        let read = (&mut self.reader)
+            .take(MAX_LINE_BYTES as u64 + 1)
+            .read_until(b'\n', &mut text)?;
+        if read == 0 {
+            return Ok(None);
+        }
+        let mut bytes = read as u64;
+        let mut too_long = false;
+        if text.last() == Some(&b'\n') {
+            text.pop();
+        } else if text.len() > MAX_LINE_BYTES {
+            too_long = true;
+            text.clear();
+            // The rest of the line, discarded as it is read.
+            loop {
+                let chunk = self.reader.fill_buf()?;
+                if chunk.is_empty() {
+                    break;
+                }
+                match chunk.iter().position(|b| *b == b'\n') {
+                    Some(end) => {
+                        self.reader.consume(end + 1);
+                        bytes += end as u64 + 1;
+                        break;
+                    }
+                    None => {
+                        let len = chunk.len();
+                        self.reader.consume(len);
+                        bytes += len as u64;
+                    }
+                }
+            }
+        }
+        if text.last() == Some(&b'\r') {
+            text.pop();
+        }
+        Ok(Some(RawLine {
+            text,
+            bytes,
+            too_long,
+        }))
+    }
+}
+
+impl<R: BufRead> Iterator for Lines<R> {
+    type Item = (u64, std::io::Result<RawLine>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            self.number += 1;
+            match self.read_one() {
+                Ok(None) => self.done = true,
+                Ok(Some(line)) if !line.too_long && line.text.trim_ascii().is_empty() => {}
+                Ok(Some(line)) => return Some((self.number, Ok(line))),
+                Err(e) => {
+                    self.done = true;
+                    return Some((self.number, Err(e)));
+                }
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(input: &[u8]) -> Vec<(u64, Vec<u8>, bool)> {
+        Lines::new(BufReader::with_capacity(16, input))
+            .map(|(n, l)| {
+                let l = l.unwrap();
+                (n, l.text, l.too_long)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn numbers_lines_skips_blank_ones_and_cuts_long_ones_unread() {
+        let long = vec![b'x'; MAX_LINE_BYTES + 10];
+        let mut input = b"{\"a\":1}\n\n  \r\n{\"b\":2}\r\n".to_vec();
+        input.extend_from_slice(&long);
+        input.extend_from_slice(b"\n{\"c\":3}");
+        let got = lines(&input);
+        assert_eq!(got.len(), 4);
+        assert_eq!(got[0], (1, b"{\"a\":1}".to_vec(), false));
+        assert_eq!(got[1], (4, b"{\"b\":2}".to_vec(), false));
+        assert_eq!(got[2], (5, Vec::new(), true));
+        assert_eq!(got[3], (6, b"{\"c\":3}".to_vec(), false));
+    }
+}

@@ -1,0 +1,255 @@
+//! The writes of `idp-admin import` and the reads of `idp-admin export` (docs/design.md,
+//! "Import and export").
+//!
+//! An imported line is one `TransactWriteItems`: the profile, its reservations and its
+//! credential, each put only if its key is free, exactly as a create. A line whose profile key
+//! (its uuid) is already there was imported before and is skipped, so a re-run or a resumed
+//! run never writes a line twice, and a kill leaves each line whole or absent.
+//!
+//! Export walks the listing index's shards (every profile of the company, active or not) a
+//! page at a time and reads each page's profiles and credentials with `BatchGetItem`: the cost
+//! and the memory grow with the page, never with the company.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use serde_json::{Map, Value};
+
+use super::attributes::{Item, get_bool, get_s, key, s};
+use super::conflict::{Try, cancellation_reasons, reason_code, retry_conflicts};
+use super::credentials::credential_item;
+use super::index::{LIST_KEY, SHARDS};
+use super::{NewProfile, Store, StoreError, keys, new_profile_items};
+use crate::domain::{CompanyId, ProfileField};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportOutcome {
+    Imported,
+    /// A profile with this uuid is already in the company: an earlier run imported the line.
+    AlreadyImported,
+    /// An identifier is reserved by another profile (Create's `Profile already present`).
+    IdentifierTaken,
+}
+
+/// Cancellation reasons that mean "too fast": the caller backs off and tries again.
+const THROTTLED: [&str; 3] = [
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+    "RequestLimitExceeded",
+];
+
+/// Profiles per export page: 100 keys in the index query, two `BatchGetItem`s of 100 keys
+/// (profile and credential of each).
+pub const EXPORT_PAGE: i32 = 100;
+
+/// One exported profile: its profile item and, when it has a password, its credential item.
+#[derive(Debug)]
+pub struct ExportedItems {
+    pub profile: Item,
+    pub credential: Option<Item>,
+}
+
+impl ExportedItems {
+    /// The import line of this profile: `uuid`, `register_type`, `information_provider`,
+    /// `active`, `profile` (its fields, in the API's order) and `password_hash` when it has
+    /// one, as stored (argon2id, an imported family, or a wrapped hash).
+    pub fn to_line(&self) -> Result<Value, StoreError> {
+        let item = &self.profile;
+        let corrupt = |what: &str| StoreError::Corrupt(format!("profile item without {what}"));
+        let mut line = Map::new();
+        let text = |name: &str| get_s(item, name).map(|v| Value::String(v.to_owned()));
+        line.insert("uuid".into(), text("uuid").ok_or_else(|| corrupt("uuid"))?);
+        line.insert(
+            "register_type".into(),
+            text("register_type").ok_or_else(|| corrupt("register_type"))?,
+        );
+        line.insert(
+            "information_provider".into(),
+            text("identification_provider").ok_or_else(|| corrupt("provider"))?,
+        );
+        line.insert(
+            "active".into(),
+            Value::Bool(get_bool(item, "active").ok_or_else(|| corrupt("active"))?),
+        );
+        let mut profile = Map::new();
+        for field in ProfileField::ALL {
+            if let Some(value) = text(field.as_str()) {
+                profile.insert(field.as_str().into(), value);
+            }
+        }
+        line.insert("profile".into(), Value::Object(profile));
+        if let Some(hash) = self
+            .credential
+            .as_ref()
+            .and_then(|c| get_s(c, "password_hash"))
+        {
+            line.insert("password_hash".into(), Value::String(hash.to_owned()));
+        }
+        Ok(Value::Object(line))
+    }
+}
+
+/// Where an export is within one listing shard.
+pub type ShardPosition = Option<HashMap<String, AttributeValue>>;
+
+impl Store {
+    /// Writes an imported profile, its reservations and (when given) its password hash in one
+    /// transaction.
+    pub async fn import_profile(
+        &self,
+        profile: &NewProfile,
+        password_hash: Option<&str>,
+    ) -> Result<ImportOutcome, StoreError> {
+        let now_ms = super::now_ms();
+        let mut items = new_profile_items(profile, now_ms);
+        if let Some(hash) = password_hash {
+            items.push(credential_item(
+                &profile.company,
+                profile.id,
+                hash,
+                now_ms / 1000,
+            ));
+        }
+        let items = items
+            .into_iter()
+            .map(|item| self.put_new(item))
+            .collect::<Result<Vec<_>, _>>()?;
+        let items = &items;
+        retry_conflicts(|| async move {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(Try::Done(ImportOutcome::Imported)),
+                Err(err) => err,
+            };
+            let Some(reasons) = cancellation_reasons(&err) else {
+                return Err(err.into());
+            };
+            let codes: Vec<&str> = (0..reasons.len())
+                .map(|i| reason_code(reasons, i))
+                .collect();
+            // The profile item comes first: its key taken means this line is already in.
+            if codes.first() == Some(&"ConditionalCheckFailed") {
+                return Ok(Try::Done(ImportOutcome::AlreadyImported));
+            }
+            if codes.contains(&"ConditionalCheckFailed") {
+                return Ok(Try::Done(ImportOutcome::IdentifierTaken));
+            }
+            if codes.contains(&"TransactionConflict") {
+                return Ok(Try::Conflict);
+            }
+            if codes.iter().any(|c| THROTTLED.contains(c)) {
+                return Err(StoreError::Unavailable(
+                    "transaction throttled (capacity exceeded)".into(),
+                ));
+            }
+            Err(err.into())
+        })
+        .await
+    }
+
+    /// The next page of one listing shard's profiles, with their credentials, and where the
+    /// shard goes on (`None` once it is done).
+    pub async fn export_page(
+        &self,
+        company: &CompanyId,
+        shard: u128,
+        start: ShardPosition,
+    ) -> Result<(Vec<ExportedItems>, ShardPosition), StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.tables.profiles)
+            .index_name("by-creation")
+            .key_condition_expression("#list = :list")
+            .expression_attribute_names("#list", LIST_KEY)
+            .expression_attribute_values(":list", s(format!("company#{company}#list#{shard}")))
+            .limit(EXPORT_PAGE)
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        let partitions: Vec<String> = output
+            .items
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|entry| get_s(entry, keys::PK).map(str::to_owned))
+            .collect();
+        let mut profiles = HashMap::new();
+        let mut credentials = HashMap::new();
+        // Profiles and credentials of one page: two requests of at most 100 keys, together.
+        let (first, second) = tokio::join!(
+            self.read_all(&partitions, keys::PROFILE),
+            self.read_all(&partitions, keys::PASSWORD),
+        );
+        for item in first? {
+            if let Some(pk) = get_s(&item, keys::PK) {
+                profiles.insert(pk.to_owned(), item);
+            }
+        }
+        for item in second? {
+            if let Some(pk) = get_s(&item, keys::PK) {
+                credentials.insert(pk.to_owned(), item);
+            }
+        }
+        // Index order; a profile erased between the index read and the batch read is gone.
+        let page = partitions
+            .iter()
+            .filter_map(|pk| {
+                profiles.remove(pk).map(|profile| ExportedItems {
+                    profile,
+                    credential: credentials.remove(pk),
+                })
+            })
+            .collect();
+        Ok((page, output.last_evaluated_key))
+    }
+
+    /// Every item `(partition, sk)` of `partitions` that exists, by `BatchGetItem`, retrying
+    /// unprocessed keys with backoff.
+    async fn read_all(&self, partitions: &[String], sk: &str) -> Result<Vec<Item>, StoreError> {
+        if partitions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<Item> = partitions.iter().map(|pk| key(pk, sk)).collect();
+        let mut request = Some(HashMap::from([(
+            self.tables.profiles.clone(),
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Failed(e.to_string()))?,
+        )]));
+        let mut items = Vec::new();
+        for attempt in 0..10 {
+            let Some(pending) = request.take().filter(|r| !r.is_empty()) else {
+                return Ok(items);
+            };
+            if attempt > 0 {
+                tokio::time::sleep(super::conflict::backoff(attempt)).await;
+            }
+            let output = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(pending))
+                .send()
+                .await?;
+            items.extend(output.responses.unwrap_or_default().into_values().flatten());
+            request = output.unprocessed_keys;
+        }
+        match request {
+            Some(pending) if !pending.is_empty() => Err(StoreError::Unavailable(
+                "batch read left keys unprocessed after 10 tries".into(),
+            )),
+            _ => Ok(items),
+        }
+    }
+}
+
+/// The listing shards an export walks.
+pub fn export_shards() -> impl Iterator<Item = u128> {
+    0..SHARDS
+}
