@@ -46,6 +46,7 @@ export IDP_BASE_URL="http://127.0.0.1:$API_PORT"
 export IDP_FUNCTIONS_LOG="$LOCAL/functions-test.log"
 export IDP_MAIL_DIR="$LOCAL/mail-test"
 export IDP_JWT_PRIVATE_KEY="$LOCAL/jwt-private.pem"
+export IDP_VECTORS_PYTHON="$LOCAL/venv-vectors/bin/python"
 export IDP_SECRETS_FILE="$LOCAL/test-secrets.txt"
 rm -f "$IDP_SECRETS_FILE"
 # The cursor key is a secret too: the scan proves no item or log line carries it.

@@ -24,8 +24,9 @@ use tokio::sync::Semaphore;
 
 use crate::progress::Progress;
 
-/// The longest line read; a longer one is rejected with Create's 413 sentence, unread.
-const MAX_LINE_BYTES: usize = 64 * 1024;
+/// The longest line read: Create's body limit. A longer one is rejected with Create's 413
+/// sentence, unread.
+const MAX_LINE_BYTES: usize = idp_core::request::MAX_BODY_BYTES;
 
 /// Attempts per line while DynamoDB throttles or is unavailable, with exponential backoff
 /// (0.1 s doubling to 10 s, with jitter): about a minute before the import stops.
@@ -64,14 +65,15 @@ enum Outcome {
 pub async fn run(options: Options) -> Result<Summary, String> {
     let company = CompanyId::parse(&options.company)
         .ok_or_else(|| format!("`{}` is not a valid company id", options.company))?;
-    let (input, total_bytes): (Box<dyn Read>, Option<u64>) = if options.file == Path::new("-") {
-        (Box::new(std::io::stdin().lock()), None)
-    } else {
-        let file =
-            File::open(&options.file).map_err(|e| format!("{}: {e}", options.file.display()))?;
-        let size = file.metadata().ok().map(|m| m.len());
-        (Box::new(file), size)
-    };
+    let (input, total_bytes): (Box<dyn Read + Send>, Option<u64>) =
+        if options.file == Path::new("-") {
+            (Box::new(std::io::stdin()), None)
+        } else {
+            let file = File::open(&options.file)
+                .map_err(|e| format!("{}: {e}", options.file.display()))?;
+            let size = file.metadata().ok().map(|m| m.len());
+            (Box::new(file), size)
+        };
     let rejects_path = options.rejects.clone().unwrap_or_else(|| {
         if options.file == Path::new("-") {
             PathBuf::from("import-rejects.jsonl")
@@ -108,15 +110,15 @@ pub async fn run(options: Options) -> Result<Summary, String> {
         ),
     });
     let progress = Progress::new("import", total_bytes, std::io::stderr().is_terminal());
-    let lines = Lines::new(BufReader::with_capacity(256 * 1024, input));
-    let counter = progress.clone();
-    let mut results = futures::stream::iter(lines)
+    let concurrency = options.concurrency.max(1);
+    let lines = read_lines(input, concurrency, progress.clone());
+    let results = lines
         .map(|(number, line)| {
             let shared = Arc::clone(&shared);
-            counter.add_bytes(line.as_ref().map_or(0, |l| l.bytes));
             async move { (number, line_outcome(&shared, line).await) }
         })
-        .buffered(options.concurrency.max(1));
+        .buffered(concurrency);
+    let mut results = std::pin::pin!(results);
 
     let mut summary = Summary::default();
     while let Some((number, outcome)) = results.next().await {
@@ -247,6 +249,28 @@ async fn backoff(attempt: u32) {
 
 fn rejected(error: &ApiError) -> Outcome {
     Outcome::Rejected(error.body())
+}
+
+/// The input's lines, read on a thread of their own (a slow pipe never holds up the writes in
+/// flight) into a channel of a few times the concurrency: memory stays flat.
+fn read_lines(
+    input: Box<dyn Read + Send>,
+    concurrency: usize,
+    progress: Progress,
+) -> impl futures::Stream<Item = (u64, std::io::Result<RawLine>)> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(concurrency * 4);
+    std::thread::spawn(move || {
+        for (number, line) in Lines::new(BufReader::with_capacity(256 * 1024, input)) {
+            progress.add_bytes(line.as_ref().map_or(0, |l| l.bytes));
+            if sender.blocking_send((number, line)).is_err() {
+                // The import stopped; nothing more to read.
+                return;
+            }
+        }
+    });
+    futures::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|item| (item, receiver))
+    })
 }
 
 /// One input line: its bytes without the newline, and how many bytes it took in the input.
