@@ -100,17 +100,7 @@ impl Store {
         profile: &NewProfile,
         password_hash: Option<&str>,
     ) -> Result<ImportOutcome, StoreError> {
-        let now_ms = super::now_ms();
-        let mut items = new_profile_items(profile, now_ms);
-        if let Some(hash) = password_hash {
-            items.push(credential_item(
-                &profile.company,
-                profile.id,
-                hash,
-                now_ms / 1000,
-            ));
-        }
-        let items = items
+        let items = import_items(profile, password_hash, super::now_ms())
             .into_iter()
             .map(|item| self.put_new(item))
             .collect::<Result<Vec<_>, _>>()?;
@@ -247,6 +237,22 @@ impl Store {
             _ => Ok(items),
         }
     }
+}
+
+/// The items an imported line writes as of `now_ms`: a create's (profile with its index
+/// attributes, reservations) and the password credential. Public for `make bench`, which
+/// writes these same items directly to measure the import's overhead.
+pub fn import_items(profile: &NewProfile, password_hash: Option<&str>, now_ms: u64) -> Vec<Item> {
+    let mut items = new_profile_items(profile, now_ms);
+    if let Some(hash) = password_hash {
+        items.push(credential_item(
+            &profile.company,
+            profile.id,
+            hash,
+            now_ms / 1000,
+        ));
+    }
+    items
 }
 
 /// The listing shards an export walks.

@@ -29,7 +29,9 @@ pub use credentials::{IdentifierOwner, LoginRecord, SetPassword, StatusChange, n
 pub use error::StoreError;
 pub use index::INDEXES;
 pub use lifecycle::{EraseOutcome, UpdateOutcome, Versioned};
-pub use migration::{EXPORT_PAGE, ExportedItems, ImportOutcome, ShardPosition, export_shards};
+pub use migration::{
+    EXPORT_PAGE, ExportedItems, ImportOutcome, ShardPosition, export_shards, import_items,
+};
 pub use profiles::{CreateOutcome, NewProfile, new_profile_items};
 pub use search::{MAX_EXAMINED, SearchCost, SearchPage, SearchQuery};
 pub use tokens::{ChangeOutcome, IssueOutcome, TokenCheck};
