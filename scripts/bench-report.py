@@ -157,6 +157,10 @@ def main():
         add(line)
     add(f"| release binary per function (arm64) | ≤ 8 MB | largest {biggest / 1e6:.2f} MB | "
         f"{verdict(biggest <= 8e6)} |")
+    imports = load("import.json") if os.path.exists(os.path.join(BENCH, "import.json")) else None
+    if imports:
+        for line in import_targets(imports):
+            add(line)
     add("")
 
     # ------------------------------------------------------------------ cold start
@@ -306,6 +310,10 @@ def main():
     # ------------------------------------------------------------------ search
     search_section(search, add)
 
+    # ------------------------------------------------------------------ import
+    if imports:
+        import_section(imports, sizes, add)
+
     # ------------------------------------------------------------------ sizes
     add("## Release binaries (arm64)")
     add("")
@@ -406,6 +414,82 @@ def search_section(search, add):
     add(f"| total (before the indexes: the table's alone) | {create['items_written'] + create['index_entries']} | "
         f"{create['total_write_units']:g} |")
     add("")
+
+
+def import_rates(imports):
+    raw = imports["raw"]["lines_per_second"]
+    ours = imports["large"] / imports["import_large"]["seconds"]
+    return raw, ours
+
+
+def memory_ratio(imports, what):
+    small = imports[f"{what}_small"]["max_rss_kib"]
+    large = imports[f"{what}_large"]["max_rss_kib"]
+    return small, large, large / small
+
+
+def import_targets(imports):
+    raw, ours = import_rates(imports)
+    large, small = imports["large"], imports["small"]
+    yield (f"| import of {large:,} lines vs the same transactions issued directly, "
+           f"{imports['concurrency']} at a time | ≥ 80 % | {ours:.0f} vs {raw:.0f} lines/s = "
+           f"{100 * ours / raw:.0f} % | {verdict(ours >= 0.8 * raw)} |")
+    for what in ("import", "export"):
+        s, l, ratio = memory_ratio(imports, what)
+        yield (f"| {what}: peak resident memory, {large:,} vs {small:,} lines | within ± 20 % | "
+               f"{l / 1024:.1f} vs {s / 1024:.1f} MiB ({ratio:.2f} ×) | "
+               f"{verdict(0.8 <= ratio <= 1.2)} |")
+
+
+def import_section(imports, sizes, add):
+    raw, ours = import_rates(imports)
+    add("## Import and export")
+    add("")
+    add(f"`bash scripts/bench-import.sh`: {imports['large']:,} generated lines (the demo form, "
+        "six fields, three identifiers, an argon2id hash kept as it is: five items and twelve "
+        "index entries per line). The raw rate is `bench/src/bin/import-raw.rs`. It reads the same "
+        "file, prepares every line's items before the clock starts, and times one "
+        "`TransactWriteItems` per line at the same concurrency. "
+        "Each of the two runs gets a DynamoDB Local of its own, started fresh, so neither "
+        "writes into the other's items. Peak resident memory is the child's `ru_maxrss`.")
+    add("")
+    add("| run | lines | seconds | lines/s | peak RSS |")
+    add("|---|---|---|---|---|")
+    add(f"| raw transactions ({imports['concurrency']} at a time) | {imports['raw']['lines']:,} | "
+        f"{imports['raw']['seconds']:.1f} | {raw:.0f} | — |")
+    for key, label in (("import_large", "idp-admin import"), ("import_small", "idp-admin import"),
+                       ("export_large", "idp-admin export"), ("export_small", "idp-admin export")):
+        run = imports[key]
+        count = imports["large"] if key.endswith("large") else imports["small"]
+        add(f"| {label} | {count:,} | {run['seconds']:.1f} | {count / run['seconds']:.0f} | "
+            f"{run['max_rss_kib'] / 1024:.1f} MiB |")
+    add("")
+    add(f"The import's own summary of the large run: `{imports['summary_large']}`.")
+    add("")
+    verify = imports["verify"]
+    add(f"Login verification per imported family (`bench/src/bin/legacy-verify.rs`: in process, "
+        f"medians of {verify['samples']}). *First login* is what the first login runs against "
+        "what import stored: the family's check (through the argon2id wrapper when it was "
+        "weak) plus the argon2id hash that replaces it. *Upgraded* is every later login. "
+        f"Reference: a native argon2id hash at {verify['params']}, verified in "
+        f"{verify['reference_ms']:.1f} ms.")
+    add("")
+    add("| family (vector source) | stored | first login | upgraded | first ÷ reference |")
+    add("|---|---|---|---|---|")
+    for row in verify["formats"]:
+        add(f"| {row['format']} ({row['source']}) | {'wrapped' if row['wrapped'] else 'as imported'} | "
+            f"{row['first_ms']:.1f} ms | {row['upgraded_ms']:.1f} ms | "
+            f"{row['first_ms'] / verify['reference_ms']:.1f} × |")
+    add("")
+    before = os.path.join(BENCH, "sizes-before-import.json")
+    if os.path.exists(before):
+        old = {b["function"]: b["bootstrap_bytes"] for b in json.load(open(before))["binaries"]}
+        new = {b["function"]: b["bootstrap_bytes"] for b in sizes["binaries"]}
+        if "login" in old and "login" in new:
+            add(f"The login function's release binary (arm64) before the imported families' "
+                f"crates: {old['login'] / 1e6:.2f} MB; with them: {new['login'] / 1e6:.2f} MB "
+                f"({(new['login'] - old['login']) / 1e3:+.0f} KB; the target stays ≤ 8 MB).")
+            add("")
 
 
 def order(what):

@@ -56,6 +56,9 @@ target/release/search-scale --config config/companies/demo.yaml --out "$OUT/sear
   --sizes "${BENCH_SEARCH_SIZES:-1000,100000}" --samples "${BENCH_SEARCH_SAMPLES:-60}"
 stop_all
 
+log "3/6 import and export at ${BENCH_IMPORT_SMALL:-10000} and ${BENCH_IMPORT_LARGE:-100000} lines (tens of minutes on DynamoDB Local)"
+bash scripts/bench-import.sh "$OUT"
+
 log "4/6 cold starts"
 bash scripts/bench-cold-start.sh "${BENCH_COLD_ROUNDS:-15}"
 

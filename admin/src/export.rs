@@ -67,7 +67,6 @@ pub async fn run(options: Options) -> Result<Summary, String> {
                 out.write_all(b"\n").map_err(write_failed)?;
                 summary.profiles += 1;
                 summary.with_hash += u64::from(items.credential.is_some());
-                progress.add_bytes(1);
             }
             progress.set_counts(summary.profiles, summary.with_hash, 0);
             position = next;

@@ -151,11 +151,11 @@ pub async fn run(options: Options) -> Result<Summary, String> {
     let elapsed = progress.elapsed();
     let lines = summary.imported + summary.skipped + summary.rejected;
     println!(
-        "import: {} imported ({} password hashes wrapped in argon2id), {} skipped (already imported), {} rejected; {lines} lines in {:.1} s ({:.0} lines/s)",
+        "import: {} imported, {} skipped (already imported), {} rejected; weak password hashes wrapped in argon2id: {}; {lines} lines in {:.1} s ({:.0} lines/s)",
         summary.imported,
-        summary.wrapped,
         summary.skipped,
         summary.rejected,
+        summary.wrapped,
         elapsed.as_secs_f64(),
         lines as f64 / elapsed.as_secs_f64().max(0.001),
     );

@@ -38,7 +38,8 @@ impl Progress {
             let template = if total_bytes.is_some() {
                 "{prefix} [{bar:30}] {percent}% {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta} {msg}"
             } else {
-                "{prefix} {spinner} {binary_bytes} {binary_bytes_per_sec} {msg}"
+                // No size to go by (standard input, an export): the counts and their rate.
+                "{prefix} {spinner} {elapsed} {msg}"
             };
             if let Ok(style) = ProgressStyle::with_template(template) {
                 bar.set_style(style.progress_chars("=> "));
@@ -59,6 +60,7 @@ impl Progress {
         }
     }
 
+    /// Input consumed: bytes of an import's file (the bar's position, and its ETA).
     pub fn add_bytes(&self, bytes: u64) {
         let inner = &self.inner;
         let done = inner.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
@@ -82,9 +84,10 @@ impl Progress {
 
     fn counts_text(&self) -> String {
         let [a, b, c] = self.counts();
+        let rate = (a + b + c) as f64 / self.inner.started.elapsed().as_secs_f64().max(0.001);
         match self.inner.what {
-            "import" => format!("imported {a} skipped {b} rejected {c}"),
-            _ => format!("profiles {a} with a password hash {b}"),
+            "import" => format!("imported {a} skipped {b} rejected {c} ({rate:.0} lines/s)"),
+            _ => format!("profiles {a}, with a password hash {b} ({rate:.0} profiles/s)"),
         }
     }
 
@@ -107,8 +110,6 @@ impl Progress {
         }
         *last = Instant::now();
         let elapsed = inner.started.elapsed().as_secs_f64().max(0.001);
-        let [a, b, c] = self.counts();
-        let rate = (a + b + c) as f64 / elapsed;
         let bytes = inner.bytes.load(Ordering::Relaxed);
         let eta = inner
             .total_bytes
@@ -121,11 +122,7 @@ impl Progress {
                 )
             })
             .unwrap_or_default();
-        eprintln!(
-            "{}: {} ({rate:.0} lines/s{eta})",
-            inner.what,
-            self.counts_text()
-        );
+        eprintln!("{}: {}{eta}", inner.what, self.counts_text());
     }
 
     pub fn elapsed(&self) -> Duration {

@@ -134,7 +134,7 @@ async fn stored_hash(company: &str, uuid: &str) -> Option<String> {
 fn summary_counts(output: &str) -> (u64, u64, u64) {
     let line = output
         .lines()
-        .find(|l| l.starts_with("import: ") && l.contains(" imported ("))
+        .find(|l| l.starts_with("import: ") && l.contains(" imported, "))
         .unwrap_or_else(|| panic!("no summary in {output}"));
     let number_before = |word: &str| -> u64 {
         let end = line.find(word).unwrap();
@@ -179,7 +179,7 @@ async fn every_imported_format_logs_in_and_is_replaced_by_argon2id_exactly_once(
     let weak = vectors.iter().filter(|v| v.weak).count();
     assert!(
         output.contains(&format!(
-            "{} imported ({weak} password hashes wrapped in argon2id), 0 skipped",
+            "{} imported, 0 skipped (already imported), 0 rejected; weak password hashes wrapped in argon2id: {weak};",
             vectors.len()
         )),
         "{output}"

@@ -62,8 +62,10 @@ async fn main() -> Result<(), String> {
             .prepare_import(hash)
             .await
             .map_err(|e| format!("{format}: {e}"))?;
-        let (first_ms, first) =
-            time_ms(args.samples, || passwords.verify(&password, &prepared.stored)).await?;
+        let (first_ms, first) = time_ms(args.samples, || {
+            passwords.verify(&password, &prepared.stored)
+        })
+        .await?;
         let upgraded = match first {
             Verification::Match { rehash: Some(new) } => new,
             Verification::Match { rehash: None } => prepared.stored.clone(),
