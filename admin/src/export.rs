@@ -43,6 +43,13 @@ pub async fn run(options: Options) -> Result<Summary, String> {
             let file = open
                 .open(path)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
+            // `mode` applies only to a new file: an existing one is narrowed too.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+            }
             Box::new(BufWriter::new(file))
         }
     };

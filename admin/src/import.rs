@@ -7,6 +7,7 @@
 //! results come out in line order: the summary, the progress and the rejects file never name
 //! a hash.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ use idp_core::migration::{ImportLine, parse_line};
 use idp_core::password::{HashParams, Passwords};
 use idp_core::store::{ImportOutcome, Store, StoreError, Tables};
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 
 use crate::progress::Progress;
 
@@ -112,10 +113,29 @@ pub async fn run(options: Options) -> Result<Summary, String> {
     let progress = Progress::new("import", total_bytes, std::io::stderr().is_terminal());
     let concurrency = options.concurrency.max(1);
     let lines = read_lines(input, concurrency, progress.clone());
+    let mut order = KeyOrder::default();
     let results = lines
         .map(|(number, line)| {
+            // In line order: parse, and queue behind any earlier line still in flight that
+            // claims one of the same keys.
+            let checked = check_line(&shared, line);
+            let (turn, wait) = match &checked {
+                Ok(parsed) => order.claim(&claimed_keys(parsed)),
+                Err(_) => (None, Vec::new()),
+            };
             let shared = Arc::clone(&shared);
-            async move { (number, line_outcome(&shared, line).await) }
+            async move {
+                for mut earlier in wait {
+                    // Ends when the earlier line's writer is done (its sender dropped).
+                    while earlier.changed().await.is_ok() {}
+                }
+                let outcome = match checked {
+                    Ok(parsed) => write_line(&shared, parsed).await,
+                    Err(outcome) => outcome,
+                };
+                drop(turn);
+                (number, outcome)
+            }
         })
         .buffered(concurrency);
     let mut results = std::pin::pin!(results);
@@ -176,21 +196,58 @@ struct Shared {
     hashing: Semaphore,
 }
 
-async fn line_outcome(shared: &Shared, line: std::io::Result<RawLine>) -> Outcome {
-    let line = match line {
-        Ok(line) => line,
-        Err(e) => return Outcome::Stopped(format!("reading the input: {e}")),
-    };
+/// Create's checks on one line; an `Err` is the line's outcome already.
+fn check_line(shared: &Shared, line: std::io::Result<RawLine>) -> Result<ImportLine, Outcome> {
+    let line = line.map_err(|e| Outcome::Stopped(format!("reading the input: {e}")))?;
     if line.too_long {
-        return rejected(&ApiError::payload_too_large(
+        return Err(rejected(&ApiError::payload_too_large(
             idp_core::Resource::Profile,
             format!("Request body is larger than {MAX_LINE_BYTES} bytes"),
-        ));
+        )));
     }
-    let parsed: ImportLine = match parse_line(&shared.company, &shared.config, &line.text) {
-        Ok(parsed) => parsed,
-        Err(error) => return rejected(&error),
-    };
+    parse_line(&shared.company, &shared.config, &line.text).map_err(|error| rejected(&error))
+}
+
+/// The keys a line's transaction puts: its profile and its identifier reservations.
+fn claimed_keys(parsed: &ImportLine) -> Vec<String> {
+    let profile = &parsed.profile;
+    let mut keys = profile.identifier_keys.clone();
+    keys.push(idp_core::store::keys::profile(&profile.company, profile.id));
+    keys
+}
+
+/// Which in-flight line last claimed each key. Lines sharing an identifier (or a uuid) are
+/// written one after the other in file order, so the earlier line is the one imported and the
+/// later one is rejected, the same on every run, while lines that share nothing run in
+/// parallel. Entries of finished lines are dropped as it goes, so it holds about the lines in
+/// flight.
+#[derive(Default)]
+struct KeyOrder {
+    last: HashMap<String, watch::Receiver<()>>,
+}
+
+impl KeyOrder {
+    /// This line's turn (held until its write is done) and the earlier lines to wait for.
+    fn claim(&mut self, keys: &[String]) -> (Option<watch::Sender<()>>, Vec<watch::Receiver<()>>) {
+        if self.last.len() > 4096 {
+            // A receiver whose sender is gone belongs to a finished line.
+            self.last.retain(|_, earlier| earlier.has_changed().is_ok());
+        }
+        let (turn, mine) = watch::channel(());
+        let mut wait = Vec::new();
+        for key in keys {
+            if let Some(earlier) = self.last.insert(key.clone(), mine.clone())
+                && earlier.has_changed().is_ok()
+            {
+                wait.push(earlier);
+            }
+        }
+        (Some(turn), wait)
+    }
+}
+
+/// The hash's checks and the transaction of a line that passed Create's checks.
+async fn write_line(shared: &Shared, parsed: ImportLine) -> Outcome {
     let mut wrapped = false;
     let stored_hash = match parsed.password_hash.as_deref() {
         None => None,
@@ -374,6 +431,24 @@ mod tests {
                 (n, l.text, l.too_long)
             })
             .collect()
+    }
+
+    #[tokio::test]
+    async fn a_line_waits_only_for_earlier_lines_sharing_a_key() {
+        let mut order = KeyOrder::default();
+        let key = |k: &str| k.to_owned();
+        let (first, wait) = order.claim(&[key("email#a"), key("nin#1")]);
+        assert!(wait.is_empty());
+        let (_other, wait) = order.claim(&[key("email#b")]);
+        assert!(wait.is_empty(), "nothing shared: no wait");
+        let (_second, mut wait) = order.claim(&[key("nin#1")]);
+        assert_eq!(wait.len(), 1);
+        let mut earlier = wait.pop().unwrap();
+        let waiting = tokio::spawn(async move { while earlier.changed().await.is_ok() {} });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(!waiting.is_finished(), "the first line is still in flight");
+        drop(first);
+        waiting.await.unwrap();
     }
 
     #[test]

@@ -594,6 +594,13 @@ async fn a_company_exported_and_imported_elsewhere_logs_everyone_in_with_the_sam
     let dir = std::env::temp_dir().join(format!("idp-export-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let exported = dir.join("source.jsonl");
+    // An existing, world-readable file is narrowed, not just truncated.
+    std::fs::write(&exported, "old contents\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&exported, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
     let out = admin(&[
         "export",
         "--company",

@@ -72,6 +72,12 @@ pub(crate) fn prepare(hash: &str, argon2: &Argon2<'static>) -> Result<ImportedHa
         inner.check_bounds()?;
         let outer_parsed = LegacyHash::parse(&outer)?;
         outer_parsed.check_bounds()?;
+        if outer_parsed.scheme != Scheme::Argon2(Algorithm::Argon2id) {
+            return Err(HashError::Malformed {
+                scheme: "idp-wrap-v1",
+                what: "the outer hash is not argon2id".into(),
+            });
+        }
         return Ok(ImportedHash {
             stored: hash.to_owned(),
             scheme: inner.scheme.name(),
