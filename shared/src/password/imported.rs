@@ -26,6 +26,8 @@ pub(crate) enum Stored {
 impl Stored {
     pub(crate) fn parse(hash: &str) -> Result<Self, String> {
         if hash.starts_with("$argon2") {
+            // Our own checks first: the argon2 crate's parameter check overflows on a huge `p`.
+            LegacyHash::parse(hash).map_err(|e| format!("stored hash unreadable: {e}"))?;
             return Ok(Self::Argon2);
         }
         if let Some(rest) = hash.strip_prefix(WRAP_PREFIX) {

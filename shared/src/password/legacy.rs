@@ -333,6 +333,15 @@ impl LegacyHash {
                     format!("{i} iterations are over {PBKDF2_SHA256_CEILING}"),
                 ))
             }
+            (Scheme::Pbkdf2Sha256 | Scheme::DjangoPbkdf2Sha256 | Scheme::Pbkdf2Sha512, _)
+                if self.digest_len > pbkdf2_block(scheme) =>
+            {
+                // Each block beyond the PRF's output is another full PBKDF2 run.
+                Err(too_costly(
+                    scheme,
+                    format!("output over {} bytes", pbkdf2_block(scheme)),
+                ))
+            }
             (Scheme::Pbkdf2Sha512, Cost::Rounds(i)) if i > PBKDF2_SHA512_CEILING => {
                 Err(too_costly(
                     scheme,
@@ -348,10 +357,13 @@ impl LegacyHash {
                 ))
             }
             (Scheme::Scrypt, Cost::Scrypt { log_n, r, p }) => {
-                let n = 1u64 << log_n;
-                let memory = 128 * n * u64::from(r);
-                let work = n * u64::from(r) * u64::from(p);
-                if memory > SCRYPT_MEMORY_CEILING {
+                // u128 and saturating: ln up to 63 with a large r overflows u64.
+                let n = scrypt_n(log_n);
+                let memory = n.saturating_mul(128).saturating_mul(u128::from(r));
+                let work = n
+                    .saturating_mul(u128::from(r))
+                    .saturating_mul(u128::from(p));
+                if memory > u128::from(SCRYPT_MEMORY_CEILING) {
                     Err(too_costly(
                         scheme,
                         format!(
@@ -360,7 +372,7 @@ impl LegacyHash {
                             SCRYPT_MEMORY_CEILING >> 20
                         ),
                     ))
-                } else if work > SCRYPT_WORK_CEILING {
+                } else if work > u128::from(SCRYPT_WORK_CEILING) {
                     Err(too_costly(
                         scheme,
                         format!("N·r·p is {work}, over {SCRYPT_WORK_CEILING}"),
@@ -404,7 +416,10 @@ impl LegacyHash {
             (Scheme::Sha256Crypt, Cost::Rounds(rounds)) => rounds < SHA256_CRYPT_FLOOR,
             (Scheme::Sha512Crypt, Cost::Rounds(rounds)) => rounds < SHA512_CRYPT_FLOOR,
             (Scheme::Scrypt, Cost::Scrypt { log_n, r, p }) => {
-                (1u64 << log_n) * u64::from(r) * u64::from(p) < SCRYPT_WORK_FLOOR
+                scrypt_n(log_n)
+                    .saturating_mul(u128::from(r))
+                    .saturating_mul(u128::from(p))
+                    < u128::from(SCRYPT_WORK_FLOOR)
             }
             (Scheme::Argon2(_), Cost::Argon2 { m, t, p, .. }) => HashParams {
                 memory_kib: m,
@@ -468,7 +483,7 @@ impl LegacyHash {
             }
             (Scheme::Argon2(algorithm), Cost::Argon2 { version, m, t, p }) => {
                 let version = Version::try_from(version).map_err(|e| failed(&e))?;
-                let params = Params::new(m, t, p, Some(self.digest_len)).map_err(|e| failed(&e))?;
+                let params = argon2_params(m, t, p, self.digest_len).map_err(|e| failed(&e))?;
                 let mut out = vec![0; self.digest_len];
                 Argon2::new(algorithm, version, params)
                     .hash_password_into(password, &self.salt, &mut out)
@@ -491,7 +506,7 @@ impl LegacyHash {
     }
 
     /// `scheme$cost$salt$length`: what the wrapped form keeps of this hash (no digest).
-    pub(crate) fn template(&self) -> String {
+    pub fn template(&self) -> String {
         format!(
             "{}${}${}${}",
             self.scheme.name(),
@@ -502,7 +517,7 @@ impl LegacyHash {
     }
 
     /// The inverse of [`Self::template`]: a hash without its digest.
-    pub(crate) fn from_template(template: &str) -> Result<Self, String> {
+    pub fn from_template(template: &str) -> Result<Self, String> {
         let mut parts = template.split('$');
         let (Some(name), Some(cost), Some(salt), Some(len), None) = (
             parts.next(),
@@ -533,6 +548,32 @@ impl LegacyHash {
     }
 }
 
+/// `argon2::Params::new`, after the range check it does with `8 × p` (which overflows, and
+/// panics in a debug build, for p ≥ 2^29).
+fn argon2_params(m: u32, t: u32, p: u32, len: usize) -> Result<Params, String> {
+    if !(Params::MIN_P_COST..=Params::MAX_P_COST).contains(&p) {
+        return Err(format!(
+            "p is not from {} to {}",
+            Params::MIN_P_COST,
+            Params::MAX_P_COST
+        ));
+    }
+    Params::new(m, t, p, Some(len)).map_err(|e| e.to_string())
+}
+
+/// N = 2^ln, saturating: a template's `ln` is not bounded by the PHC parser's check.
+fn scrypt_n(log_n: u8) -> u128 {
+    1u128.checked_shl(u32::from(log_n)).unwrap_or(u128::MAX)
+}
+
+fn pbkdf2_block(scheme: Scheme) -> usize {
+    if scheme == Scheme::Pbkdf2Sha512 {
+        64
+    } else {
+        32
+    }
+}
+
 fn parse_cost(scheme: Scheme, text: &str) -> Option<Cost> {
     let numbers = |text: &str, names: &[&str]| -> Option<Vec<u32>> {
         let values: Vec<u32> = text
@@ -549,11 +590,11 @@ fn parse_cost(scheme: Scheme, text: &str) -> Option<Cost> {
         | Scheme::Pbkdf2Sha512
         | Scheme::DjangoPbkdf2Sha256
         | Scheme::Sha256Crypt
-        | Scheme::Sha512Crypt => text.parse().ok().map(Cost::Rounds),
+        | Scheme::Sha512Crypt => text.parse().ok().filter(|r| *r >= 1).map(Cost::Rounds),
         Scheme::Scrypt => {
             let v = numbers(text, &["ln", "r", "p"])?;
             Some(Cost::Scrypt {
-                log_n: u8::try_from(v[0]).ok()?,
+                log_n: u8::try_from(v[0]).ok().filter(|ln| (1..=63).contains(ln))?,
                 r: v[1],
                 p: v[2],
             })
@@ -731,6 +772,11 @@ fn parse_phc(hash: &str, scheme: Scheme) -> Result<LegacyHash, HashError> {
         param(name)?.ok_or_else(|| malformed(scheme, format!("no `{name}` parameter")))
     };
     let known = |names: &[&str]| -> Result<(), HashError> {
+        let mut seen: Vec<&str> = parsed.params.iter().map(|(k, _)| k.as_str()).collect();
+        seen.sort_unstable();
+        if seen.windows(2).any(|pair| pair[0] == pair[1]) {
+            return Err(malformed(scheme, "a parameter given twice"));
+        }
         match parsed
             .params
             .iter()
@@ -760,8 +806,7 @@ fn parse_phc(hash: &str, scheme: Scheme) -> Result<LegacyHash, HashError> {
                 p: required("p")?,
             };
             if let Cost::Argon2 { m, t, p, .. } = cost {
-                Params::new(m, t, p, Some(digest.len()))
-                    .map_err(|e| malformed(scheme, e.to_string()))?;
+                argon2_params(m, t, p, digest.len()).map_err(|e| malformed(scheme, e))?;
             }
             if salt.len() < argon2::MIN_SALT_LEN {
                 return Err(malformed(scheme, "salt is under 8 bytes"));
@@ -863,6 +908,47 @@ mod tests {
         assert_eq!(template, "sha512-crypt$5000$c2FsdHN0cmluZw$86");
         let back = LegacyHash::from_template(&template).unwrap();
         assert_eq!(back.derive(b"Hello world!").unwrap(), hash.digest());
+    }
+
+    #[test]
+    fn a_huge_argon2_lane_count_is_malformed_not_an_overflow() {
+        // Found by the `legacy_hash` fuzz target: argon2's own check computes 8 × p.
+        let hash = "$argon2id$v=19$m=224,t=2,p=2126026890$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA";
+        let error = LegacyHash::parse(hash).unwrap_err().to_string();
+        assert!(error.contains("p is not from 1 to 16777215"), "{error}");
+        assert!(
+            LegacyHash::from_template("argon2id$v=19,m=224,t=2,p=2126026890$c29tZXNhbHQ$32")
+                .unwrap()
+                .derive(b"x")
+                .is_err()
+        );
+        let twice = "$argon2id$v=19$m=19456,t=2,t=3,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA";
+        assert!(
+            LegacyHash::parse(twice)
+                .unwrap_err()
+                .to_string()
+                .contains("twice")
+        );
+    }
+
+    #[test]
+    fn templates_out_of_range_are_refused_or_bounded_not_run() {
+        assert!(LegacyHash::from_template("pbkdf2-sha256$0$c2FsdHNhbHQ$32").is_err());
+        // Found by the fuzz target: an `ln` past 63 shifted out of range.
+        assert!(LegacyHash::from_template("scrypt$ln=142,r=8,p=1$c2FsdHNhbHQ$32").is_err());
+        let long = LegacyHash::from_template("pbkdf2-sha256$1000$c2FsdHNhbHQ$128").unwrap();
+        assert!(
+            long.check_bounds().is_err(),
+            "four PBKDF2 runs for one check"
+        );
+        let huge =
+            LegacyHash::from_template("scrypt$ln=63,r=4294967295,p=4294967295$c2FsdHNhbHQ$32")
+                .unwrap();
+        assert!(huge.check_bounds().is_err());
+        // No overflow on the way to the answer.
+        let _ = huge.is_weak();
+        let bcrypt = LegacyHash::from_template("bcrypt$99$c2FsdHNhbHQ$31").unwrap();
+        assert!(bcrypt.check_bounds().is_err() && bcrypt.derive(b"x").is_err());
     }
 
     #[test]
