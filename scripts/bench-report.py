@@ -445,6 +445,10 @@ def import_section(imports, sizes, add):
     raw, ours = import_rates(imports)
     add("## Import and export")
     add("")
+    if imports.get("finished"):
+        add(f"Measured on {imports['finished']} at commit {imports['commit']} "
+            "(`bash scripts/bench-import.sh`, step 3 of `make bench`).")
+        add("")
     add(f"`bash scripts/bench-import.sh`: {imports['large']:,} generated lines (the demo form, "
         "six fields, three identifiers, an argon2id hash kept as it is: five items and twelve "
         "index entries per line). The raw rate is `bench/src/bin/import-raw.rs`. It reads the same "

@@ -112,10 +112,11 @@ pub async fn run(options: Options) -> Result<Summary, String> {
     });
     let progress = Progress::new("import", total_bytes, std::io::stderr().is_terminal());
     let concurrency = options.concurrency.max(1);
-    let lines = read_lines(input, concurrency, progress.clone());
+    let lines = read_lines(input, concurrency);
     let mut order = KeyOrder::default();
     let results = lines
         .map(|(number, line)| {
+            let bytes = line.as_ref().map_or(0, |l| l.bytes);
             // In line order: parse, and queue behind any earlier line still in flight that
             // claims one of the same keys.
             let checked = check_line(&shared, line);
@@ -134,14 +135,17 @@ pub async fn run(options: Options) -> Result<Summary, String> {
                     Err(outcome) => outcome,
                 };
                 drop(turn);
-                (number, outcome)
+                (number, bytes, outcome)
             }
         })
         .buffered(concurrency);
     let mut results = std::pin::pin!(results);
 
     let mut summary = Summary::default();
-    while let Some((number, outcome)) = results.next().await {
+    while let Some((number, bytes, outcome)) = results.next().await {
+        // Progress counts a line's bytes once its result is in (the reader runs ahead by the
+        // channel's depth), so the percentage and the ETA follow what is done.
+        progress.add_bytes(bytes);
         match outcome {
             Outcome::Imported { wrapped } => {
                 summary.imported += 1;
@@ -313,12 +317,10 @@ fn rejected(error: &ApiError) -> Outcome {
 fn read_lines(
     input: Box<dyn Read + Send>,
     concurrency: usize,
-    progress: Progress,
 ) -> impl futures::Stream<Item = (u64, std::io::Result<RawLine>)> {
     let (sender, receiver) = tokio::sync::mpsc::channel(concurrency * 4);
     std::thread::spawn(move || {
         for (number, line) in Lines::new(BufReader::with_capacity(256 * 1024, input)) {
-            progress.add_bytes(line.as_ref().map_or(0, |l| l.bytes));
             if sender.blocking_send((number, line)).is_err() {
                 // The import stopped; nothing more to read.
                 return;
@@ -404,12 +406,19 @@ impl<R: BufRead> Iterator for Lines<R> {
     type Item = (u64, std::io::Result<RawLine>);
 
     fn next(&mut self) -> Option<Self::Item> {
+        // Bytes of blank lines skipped on the way, counted with the next line's.
+        let mut skipped = 0;
         while !self.done {
             self.number += 1;
             match self.read_one() {
                 Ok(None) => self.done = true,
-                Ok(Some(line)) if !line.too_long && line.text.trim_ascii().is_empty() => {}
-                Ok(Some(line)) => return Some((self.number, Ok(line))),
+                Ok(Some(line)) if !line.too_long && line.text.trim_ascii().is_empty() => {
+                    skipped += line.bytes;
+                }
+                Ok(Some(mut line)) => {
+                    line.bytes += skipped;
+                    return Some((self.number, Ok(line)));
+                }
                 Err(e) => {
                     self.done = true;
                     return Some((self.number, Err(e)));

@@ -36,7 +36,7 @@ impl Progress {
             };
             bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(4));
             let template = if total_bytes.is_some() {
-                "{prefix} [{bar:30}] {percent}% {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta} {msg}"
+                "{prefix} [{bar:30}] {percent}% {binary_bytes}/{binary_total_bytes} eta {eta} {msg}"
             } else {
                 // No size to go by (standard input, an export): the counts and their rate.
                 "{prefix} {spinner} {elapsed} {msg}"
