@@ -91,16 +91,19 @@ target/release/legacy-verify --vectors "$OUT/vectors.json" --samples "${BENCH_VE
   >"$OUT/legacy-verify.json"
 rm -f "$OUT/vectors.json" "$OUT/export-small.jsonl" "$OUT/export-large.jsonl"
 
-python3 - "$OUT" "$SMALL" "$LARGE" "$CONCURRENCY" <<'PY'
-import json, os, sys
+python3 - "$OUT" "$SMALL" "$LARGE" "$CONCURRENCY" "$(git rev-parse --short HEAD)" <<'PY'
+import datetime, json, os, sys
 out, small, large, concurrency = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+commit = sys.argv[5]
 load = lambda name: json.load(open(os.path.join(out, name)))
 result = {"small": small, "large": large, "concurrency": concurrency,
           "raw": load("import-raw.json"),
           "import_large": load("import-large-run.json"), "import_small": load("import-small-run.json"),
           "export_large": load("export-large-run.json"), "export_small": load("export-small-run.json"),
           "verify": load("legacy-verify.json"),
-          "summary_large": open(os.path.join(out, "import-large.log")).read().strip().splitlines()[-1]}
+          "summary_large": open(os.path.join(out, "import-large.log")).read().strip().splitlines()[-1],
+          "finished": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+          "commit": commit}
 json.dump(result, open(os.path.join(out, "import.json"), "w"), indent=1)
 PY
 rm -f "$OUT/import-small.jsonl" "$OUT/import-large.jsonl"
