@@ -44,6 +44,13 @@ pub enum EraseOutcome {
     NotFound,
 }
 
+/// Cancellation reasons that mean "too fast".
+const THROTTLED: [&str; 3] = [
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+    "RequestLimitExceeded",
+];
+
 impl Store {
     /// The profile item, strongly consistent, with its version and reservations.
     pub async fn profile_for_change(
@@ -216,7 +223,7 @@ impl Store {
 
     /// Runs one transaction, retrying conflicts: `None` when it committed, the per-item
     /// cancellation codes when a condition failed.
-    async fn transact(
+    pub(super) async fn transact(
         &self,
         writes: &[TransactWriteItem],
     ) -> Result<Option<Vec<String>>, StoreError> {
@@ -241,6 +248,13 @@ impl Store {
             }
             if codes.iter().any(|c| c == "TransactionConflict") {
                 return Ok(Try::Conflict);
+            }
+            // A cancellation for capacity is DynamoDB being unavailable, like a throttled
+            // request: callers back off (import) or answer 503, never 500.
+            if codes.iter().any(|c| THROTTLED.contains(&c.as_str())) {
+                return Err(StoreError::Unavailable(
+                    "transaction throttled (capacity exceeded)".into(),
+                ));
             }
             Err(err.into())
         })

@@ -16,7 +16,6 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use serde_json::{Map, Value};
 
 use super::attributes::{Item, get_bool, get_s, key, s};
-use super::conflict::{Try, cancellation_reasons, reason_code, retry_conflicts};
 use super::credentials::credential_item;
 use super::index::{LIST_KEY, SHARDS};
 use super::{NewProfile, Store, StoreError, keys, new_profile_items};
@@ -30,13 +29,6 @@ pub enum ImportOutcome {
     /// An identifier is reserved by another profile (Create's `Profile already present`).
     IdentifierTaken,
 }
-
-/// Cancellation reasons that mean "too fast": the caller backs off and tries again.
-const THROTTLED: [&str; 3] = [
-    "ThrottlingError",
-    "ProvisionedThroughputExceeded",
-    "RequestLimitExceeded",
-];
 
 /// Profiles per export page: 100 keys in the index query, two `BatchGetItem`s of 100 keys
 /// (profile and credential of each).
@@ -104,42 +96,14 @@ impl Store {
             .into_iter()
             .map(|item| self.put_new(item))
             .collect::<Result<Vec<_>, _>>()?;
-        let items = &items;
-        retry_conflicts(|| async move {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
-            let err = match result {
-                Ok(_) => return Ok(Try::Done(ImportOutcome::Imported)),
-                Err(err) => err,
-            };
-            let Some(reasons) = cancellation_reasons(&err) else {
-                return Err(err.into());
-            };
-            let codes: Vec<&str> = (0..reasons.len())
-                .map(|i| reason_code(reasons, i))
-                .collect();
-            // The profile item comes first: its key taken means this line is already in.
-            if codes.first() == Some(&"ConditionalCheckFailed") {
-                return Ok(Try::Done(ImportOutcome::AlreadyImported));
+        // The profile item comes first: its key taken means this line is already in.
+        Ok(match self.transact(&items).await? {
+            None => ImportOutcome::Imported,
+            Some(codes) if codes.first().map(String::as_str) == Some("ConditionalCheckFailed") => {
+                ImportOutcome::AlreadyImported
             }
-            if codes.contains(&"ConditionalCheckFailed") {
-                return Ok(Try::Done(ImportOutcome::IdentifierTaken));
-            }
-            if codes.contains(&"TransactionConflict") {
-                return Ok(Try::Conflict);
-            }
-            if codes.iter().any(|c| THROTTLED.contains(c)) {
-                return Err(StoreError::Unavailable(
-                    "transaction throttled (capacity exceeded)".into(),
-                ));
-            }
-            Err(err.into())
+            Some(_) => ImportOutcome::IdentifierTaken,
         })
-        .await
     }
 
     /// The next page of one listing shard's profiles, with their credentials, and where the
