@@ -12,12 +12,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use aws_sdk_dynamodb::config::interceptors::BeforeDeserializationInterceptorContextMut;
+use aws_sdk_dynamodb::config::interceptors::{
+    BeforeDeserializationInterceptorContextMut, BeforeTransmitInterceptorContextMut,
+};
 use aws_sdk_dynamodb::config::retry::RetryPartition;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use common::*;
 use idp_core::endpoints::{delete_profile, patch_profile};
 use idp_core::password::HashParams;
@@ -390,4 +393,211 @@ async fn dynamodb_dying_mid_burst_of_updates_and_deletes_leaves_every_profile_wh
     // And the same client serves again.
     let (status, _) = create(&app, &company, &body_with(person(99)), None).await;
     assert_eq!(status, 201, "recovered");
+}
+
+/// How many items the transaction being sent has.
+#[derive(Debug, Clone)]
+struct TransactionItems(usize);
+
+impl Storable for TransactionItems {
+    type Storer = StoreReplace<Self>;
+}
+
+/// Answers every `TransactWriteItems` as DynamoDB does when one item's table or index is out
+/// of capacity: a `TransactionCanceledException` whose reasons carry `ThrottlingError` (one
+/// reason per item, `None` for the others).
+#[derive(Debug)]
+struct CancelForCapacity {
+    code: &'static str,
+}
+
+impl Intercept for CancelForCapacity {
+    fn name(&self) -> &'static str {
+        "CancelForCapacity"
+    }
+
+    /// Notes the items, and sends DynamoDB Local an empty transaction instead (refused
+    /// unread), so that nothing is written, as with a real cancellation.
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let request = context.request_mut();
+        let target = request.headers().get("x-amz-target").unwrap_or_default();
+        if target.ends_with(".TransactWriteItems") {
+            let sent: serde_json::Value =
+                serde_json::from_slice(request.body().bytes().unwrap_or_default())?;
+            let items = sent["TransactItems"].as_array().map_or(1, Vec::len);
+            cfg.interceptor_state().store_put(TransactionItems(items));
+            let empty = br#"{"TransactItems":[]}"#;
+            request
+                .headers_mut()
+                .insert("content-length", empty.len().to_string());
+            *request.body_mut() = SdkBody::from(&empty[..]);
+        }
+        Ok(())
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(TransactionItems(items)) = cfg.load::<TransactionItems>().cloned() else {
+            return Ok(());
+        };
+        let mut reasons = vec![json!({"Code": "None"}); items];
+        reasons[items - 1] = json!({"Code": self.code,
+            "Message": "Throughput exceeds the current capacity of your table or index."});
+        let response = context.response_mut();
+        *response.status_mut() = StatusCode::try_from(400)?;
+        response
+            .headers_mut()
+            .insert("content-type", "application/x-amz-json-1.0");
+        *response.body_mut() = SdkBody::from(
+            json!({
+                "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons",
+                "CancellationReasons": reasons,
+            })
+            .to_string(),
+        );
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn every_transaction_cancelled_for_capacity_is_a_503_and_writes_nothing() {
+    let mail = std::env::temp_dir().join(format!("idp-mail-{}", uuid::Uuid::new_v4().simple()));
+    let plain = app_with_mail(mail.clone()).await;
+    let company = fresh_company_with(&plain, |config| {
+        config["password_change"]["min_request_interval_seconds"] = json!(0);
+    })
+    .await;
+    let (status, created) = create(&plain, &company, &body_with(person(1)), None).await;
+    assert_eq!(status, 201, "{created}");
+    let uuid = created["data"]["uuid"].as_str().unwrap().to_owned();
+    let profile_path = format!("/v1/companies/{company}/profiles/{uuid}");
+    let add_password = json!({"operation": "credentials",
+        "credentials": {"password": "violet tractor umbrella 42"}});
+    let request_token =
+        json!({"operation": "request", "access_type": "email", "profile": "ana1@example.com"});
+
+    for code in [
+        "ThrottlingError",
+        "ProvisionedThroughputExceeded",
+        "RequestLimitExceeded",
+    ] {
+        let config = dynamodb_client()
+            .await
+            .config()
+            .to_builder()
+            .interceptor(CancelForCapacity { code })
+            .build();
+        let store = Store::new(aws_sdk_dynamodb::Client::from_conf(config), tables());
+        let cancelled = Arc::new(
+            idp_core::App::new(
+                store,
+                jwt_verifier(),
+                idp_core::password::Passwords::new(HashParams::OWASP_MINIMUM).unwrap(),
+                Duration::from_secs(60),
+            )
+            .with_mailer(idp_core::mail::Mailer::File(
+                idp_core::mail::FileMailer::new(mail.clone()),
+            ))
+            .with_cursor_key(test_cursor_key()),
+        );
+        let unavailable = |resource: &str| {
+            json!({"code": 503, "resource": resource, "message": "Service unavailable",
+                   "errors": "The service is temporarily unavailable, please retry"})
+        };
+
+        let answer = create(&cancelled, &company, &body_with(person(2)), None).await;
+        assert_eq!(answer, (503, unavailable("Profile")), "create, {code}");
+
+        let params = [("company_id", company.as_str()), ("uuid", uuid.as_str())];
+        let answer = call(
+            &cancelled,
+            patch_profile::handle,
+            "PATCH",
+            &profile_path,
+            &params,
+            &company,
+            &add_password,
+        )
+        .await;
+        assert_eq!(
+            answer,
+            (503, unavailable("Profile Credential")),
+            "add password, {code}"
+        );
+
+        let answer = change_password(&cancelled, &company, &request_token).await;
+        assert_eq!(
+            answer,
+            (503, unavailable("Request Change Password")),
+            "password-change request, {code}"
+        );
+    }
+
+    // A real token, mailed by the plain app, confirmed through the cancelling one.
+    let (status, _) = call(
+        &plain,
+        patch_profile::handle,
+        "PATCH",
+        &profile_path,
+        &[("company_id", &company), ("uuid", &uuid)],
+        &company,
+        &add_password,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, _) = change_password(&plain, &company, &request_token).await;
+    assert_eq!(status, 200);
+    let message = std::fs::read_dir(&mail)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .next()
+        .unwrap();
+    let token = message
+        .split("\n\n")
+        .nth(1)
+        .unwrap()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .find(|word| word.len() == 20)
+        .unwrap()
+        .to_owned();
+    let config = dynamodb_client()
+        .await
+        .config()
+        .to_builder()
+        .interceptor(CancelForCapacity {
+            code: "ThrottlingError",
+        })
+        .build();
+    let store = Store::new(aws_sdk_dynamodb::Client::from_conf(config), tables());
+    let cancelled = app_with(store, jwt_verifier(), HashParams::OWASP_MINIMUM).await;
+    let confirm = json!({"operation": "confirm", "access_type": "email",
+        "profile": "ana1@example.com", "token": token, "password": "copper kettle sings at dawn"});
+    let answer = change_password(&cancelled, &company, &confirm).await;
+    assert_eq!(answer.0, 503, "confirm: {}", answer.1);
+    assert_eq!(answer.1["resource"], "Confirm Change Password");
+    // Nothing was written: the token still works, once, through the plain app.
+    let answer = change_password(&plain, &company, &confirm).await;
+    assert_eq!(answer.0, 200, "{}", answer.1);
+    let _ = std::fs::remove_dir_all(&mail);
+    // Only the first profile exists: the cancelled creates left nothing.
+    let kinds: Vec<String> = scan_company(&plain, &company)
+        .await
+        .iter()
+        .map(|item| kind(item).to_owned())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| k.as_str() == "profile").count(),
+        1,
+        "{kinds:?}"
+    );
 }

@@ -49,6 +49,54 @@ impl TokenCache {
     }
 }
 
+/// Tokens the issuer refused, remembered for a few seconds under their digests: a client (or a
+/// flood) repeating a bad token costs one introspection call per window, not one per request.
+/// Bounded like [`TokenCache`]; a token cannot turn valid after it was refused, so the only
+/// cost of remembering is the memory.
+#[derive(Debug)]
+pub struct RefusedTokens {
+    ttl: Duration,
+    entries: Mutex<HashMap<[u8; 32], Instant>>,
+}
+
+impl RefusedTokens {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn contains(&self, token: &str) -> bool {
+        self.entries
+            .lock()
+            .ok()
+            .and_then(|entries| entries.get(&digest(token)).copied())
+            .is_some_and(|until| until > Instant::now())
+    }
+
+    pub fn put(&self, token: &str) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_ENTRIES {
+                let now = Instant::now();
+                entries.retain(|_, until| *until > now);
+                if entries.len() >= MAX_ENTRIES {
+                    entries.clear();
+                }
+            }
+            entries.insert(digest(token), Instant::now() + self.ttl);
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries.lock().map(|e| e.len()).unwrap_or(0)
+    }
+}
+
 fn digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
@@ -72,5 +120,20 @@ mod tests {
         cache.put("b", &claims(), Some(Duration::from_secs(100)));
         assert_eq!(cache.get("b"), Some(claims()));
         assert_eq!(cache.get("c"), None);
+    }
+
+    #[test]
+    fn refused_tokens_are_remembered_briefly_and_in_bounded_memory() {
+        let refused = RefusedTokens::new(Duration::from_millis(50));
+        refused.put("bad");
+        assert!(refused.contains("bad"));
+        assert!(!refused.contains("other"));
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(!refused.contains("bad"), "forgotten after the window");
+        for i in 0..(MAX_ENTRIES + 10) {
+            refused.put(&format!("flood-{i}"));
+        }
+        assert!(refused.len() <= MAX_ENTRIES);
+        assert!(!RefusedTokens::new(Duration::ZERO).contains("x"));
     }
 }

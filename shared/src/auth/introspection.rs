@@ -3,7 +3,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::cache::TokenCache;
+use super::cache::{RefusedTokens, TokenCache};
 use super::{AuthError, Claims, company_uid_from, scopes_from};
 
 /// Opaque-token introspection against an Atenea-compatible server:
@@ -14,7 +14,11 @@ pub struct Introspection {
     info_url: String,
     http: reqwest::Client,
     cache: TokenCache,
+    refused: RefusedTokens,
 }
+
+/// How long a refused token is answered 401 without asking again.
+pub const REFUSED_TTL: Duration = Duration::from_secs(5);
 
 impl Introspection {
     pub fn new(atenea_url: &str, cache_ttl: Duration, timeout: Duration) -> Result<Self, String> {
@@ -27,6 +31,7 @@ impl Introspection {
             info_url: format!("{}/oauth/token/info", atenea_url.trim_end_matches('/')),
             http,
             cache: TokenCache::new(cache_ttl),
+            refused: RefusedTokens::new(REFUSED_TTL),
         })
     }
 
@@ -45,6 +50,17 @@ impl Introspection {
         if let Some(claims) = self.cache.get(token) {
             return Ok(claims);
         }
+        if self.refused.contains(token) {
+            return Err(AuthError::Invalid);
+        }
+        let result = self.introspect(token).await;
+        if result == Err(AuthError::Invalid) {
+            self.refused.put(token);
+        }
+        result
+    }
+
+    async fn introspect(&self, token: &str) -> Result<Claims, AuthError> {
         let response = self
             .http
             .get(&self.info_url)
@@ -150,6 +166,38 @@ mod tests {
             verifier(&server).verify("bad").await,
             Err(AuthError::Invalid)
         );
+    }
+
+    #[tokio::test]
+    async fn a_refused_token_is_answered_from_memory_for_a_few_seconds() {
+        let server = MockServer::start().await;
+        Mock::given(path("/oauth/token/info"))
+            .respond_with(ResponseTemplate::new(401))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let v = verifier(&server);
+        for _ in 0..20 {
+            assert_eq!(v.verify("bad").await, Err(AuthError::Invalid));
+        }
+        // Dropping the server checks `expect(1)`: twenty refusals, one call.
+    }
+
+    #[tokio::test]
+    async fn an_outage_is_not_remembered_as_a_refusal() {
+        let server = MockServer::start().await;
+        Mock::given(path("/oauth/token/info"))
+            .respond_with(ResponseTemplate::new(502))
+            .expect(2)
+            .mount(&server)
+            .await;
+        let v = verifier(&server);
+        for _ in 0..2 {
+            assert!(matches!(
+                v.verify("t").await,
+                Err(AuthError::Unavailable(_))
+            ));
+        }
     }
 
     #[tokio::test]

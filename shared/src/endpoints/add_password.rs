@@ -51,8 +51,11 @@ pub(super) async fn add(
             NO_PASSWORD_LOGIN,
         ));
     }
-    let password = password_of(body.credentials.as_ref())
+    let raw = password_of(body.credentials.as_ref())
         .ok_or_else(|| ApiError::unprocessable(Resource::ProfileCredentials, BAD_CREDENTIALS))?;
+    // Over the length bound: never normalised to the end nor hashed. Answered where the
+    // policy's other refusals are, after the profile's own checks.
+    let password = Password::parse(raw, config.password_policy.max_length);
 
     let record = app
         .store
@@ -68,6 +71,8 @@ pub(super) async fn add(
             ALREADY_SET,
         ));
     }
+    let password = password
+        .map_err(|why| ApiError::unprocessable(Resource::ProfileCredential, why.to_string()))?;
     check_policy(
         &config.password_policy,
         &password,
@@ -113,13 +118,13 @@ pub fn has_password_login(config: &CompanyConfig) -> bool {
 }
 
 /// `{"password": "<non-empty string>"}`: the only credential this API issues today.
-fn password_of(credentials: Option<&Value>) -> Option<Password> {
+fn password_of(credentials: Option<&Value>) -> Option<&str> {
     let map = credentials?.as_object()?;
     if map.keys().any(|k| k != "password") {
         return None;
     }
     let raw = map.get("password")?.as_str()?;
-    (!raw.is_empty()).then(|| Password::new(raw))
+    (!raw.is_empty()).then_some(raw)
 }
 
 /// The profile's own values a password must not be built from.

@@ -1,8 +1,11 @@
 //! `POST /v1/companies/{company_id}/profiles/login` (§5.3): identifiers of one login form plus
 //! a password give the full profile.
 //!
-//! Every way of failing (wrong password, unknown identifier, no password, locked out) answers
-//! the same 422 after the same work: one argon2 verification, real or against a dummy hash.
+//! Every way of failing (wrong password, unknown identifier, no password, locked out, too long)
+//! answers the same 422 after the same work: the same DynamoDB requests (a random profile id
+//! stands in for a missing one) and one verification, real or against a dummy hash. Each
+//! attempt is counted before its password is verified (`Store::reserve_login_attempt`), so
+//! parallel guesses cannot outrun the lockout.
 
 use std::sync::Arc;
 
@@ -13,12 +16,12 @@ use serde_json::{Map, Value};
 use super::{PROFILE_NOT_ACTIVE, respond};
 use crate::app::App;
 use crate::company::{Authenticator, CompanyConfig, LoginForm};
-use crate::domain::{CompanyId, ProfileAttributes, ProfileField};
+use crate::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId};
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
 use crate::password::{Password, Verification};
 use crate::request::parse_json;
-use crate::store::{LoginRecord, keys, now_ms};
+use crate::store::{Attempt, LoginEnd, LoginRecord, keys};
 
 const RESOURCE: Resource = Resource::Profile;
 
@@ -39,16 +42,33 @@ async fn login(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let company = app.authorize(req, RESOURCE).await?;
     let body: LoginBody = parse_json(req, RESOURCE)?;
     let config = app.company_config(&company, RESOURCE).await?;
-    let (form, identifiers, password) = match_form(&config, &body.credentials)?;
+    let (form, identifiers, raw_password) = match_form(&config, &body.credentials)?;
+    // Over the length bound: refused before any hash, after the same dummy work, and before
+    // any store work, so it tells nothing about the identifiers.
+    let Ok(password) = Password::parse(raw_password, config.password_policy.max_length) else {
+        dummy_verification(app).await?;
+        return Err(failed());
+    };
 
-    let record = find(app, &company, &config, form, identifiers.as_ref()).await?;
-    let now = now_ms();
-    let checkable = record
-        .as_ref()
-        .filter(|r| !r.is_locked(now))
-        .and_then(|r| r.password_hash.as_deref().map(|hash| (r, hash)));
-    let Some((record, hash)) = checkable else {
-        dummy_verification(app, &password).await?;
+    // From here on a known and an unknown identifier cost the same requests: the reservation
+    // read, the partition's Query, the attempt's conditional write and one verification
+    // (the last two against a random profile id, refused by their conditions, when nobody
+    // has the identifiers).
+    let (id, record) = find(app, &company, &config, form, identifiers.as_ref()).await?;
+    let observed = record.as_ref().map_or(0, |r| r.failed_logins);
+    let attempt = app
+        .store
+        .reserve_login_attempt(&company, id, observed, &config.lockout_policy)
+        .await?;
+    let checkable = match (attempt, &record) {
+        (Attempt::Reserved { count }, Some(record)) => record
+            .password_hash
+            .as_deref()
+            .map(|hash| (count, record, hash)),
+        _ => None,
+    };
+    let Some((count, record, hash)) = checkable else {
+        dummy_verification(app).await?;
         return Err(failed());
     };
     let verification = app
@@ -56,22 +76,23 @@ async fn login(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         .verify(&password, hash)
         .await
         .map_err(|cause| ApiError::internal(RESOURCE, cause))?;
-    let id = record.profile.id;
     let Verification::Match { rehash } = verification else {
-        app.store
-            .record_login_failure(&company, id, record.failed_logins, &config.lockout_policy)
-            .await?;
-        tracing::info!(company = %company, profile = %id, "login failed: wrong password");
+        tracing::info!(company = %company, profile = %id, attempt = count, "login failed: wrong password");
         return Err(failed());
     };
-    app.store
-        .record_login_success(
+    let end = app
+        .store
+        .finish_login(
             &company,
             id,
-            record.failed_logins > 0 || record.locked_until_ms.is_some(),
+            count,
             rehash.as_deref().map(|new| (hash, new)),
         )
         .await?;
+    if end == LoginEnd::Refused {
+        tracing::info!(company = %company, profile = %id, "login refused: locked by concurrent attempts");
+        return Err(failed());
+    }
     if !record.profile.active {
         return Err(ApiError::conflict(RESOURCE, PROFILE_NOT_ACTIVE));
     }
@@ -88,19 +109,20 @@ fn failed() -> ApiError {
     ApiError::unprocessable(RESOURCE, FAILED_LOGIN)
 }
 
-async fn dummy_verification(app: &App, password: &Password) -> Result<(), ApiError> {
+async fn dummy_verification(app: &App) -> Result<(), ApiError> {
     app.passwords
-        .verify_dummy(password)
+        .verify_dummy()
         .await
         .map_err(|cause| ApiError::internal(RESOURCE, cause))
 }
 
 /// The login form whose identifiers are exactly the credentials' keys (besides `password`),
-/// the identifiers parsed (`None` when a value cannot identify anyone), and the password.
-fn match_form<'a>(
+/// the identifiers parsed (`None` when a value cannot identify anyone), and the password as
+/// sent.
+fn match_form<'a, 'c>(
     config: &'a CompanyConfig,
-    credentials: &Map<String, Value>,
-) -> Result<(&'a LoginForm, Option<ProfileAttributes>, Password), ApiError> {
+    credentials: &'c Map<String, Value>,
+) -> Result<(&'a LoginForm, Option<ProfileAttributes>, &'c str), ApiError> {
     let no_form = || ApiError::bad_request(RESOURCE, NO_LOGIN_FORM);
     let mut fields = Vec::new();
     for key in credentials.keys().filter(|k| k.as_str() != "password") {
@@ -118,7 +140,7 @@ fn match_form<'a>(
         })
         .ok_or_else(no_form)?;
     let password = match credentials.get("password") {
-        Some(Value::String(raw)) => Password::new(raw),
+        Some(Value::String(raw)) => raw.as_str(),
         _ => return Err(no_form()),
     };
     if credentials.values().any(|v| !v.is_string()) {
@@ -137,31 +159,38 @@ fn match_form<'a>(
     Ok((form, ProfileAttributes::parse(&raw).ok(), password))
 }
 
-/// The profile the identifiers point at, when every identifier of the form matches it.
+/// The profile the identifiers point at, when every identifier of the form matches it, with
+/// its id; otherwise a random id, read as the known one would be, so that an unknown
+/// identifier costs what a known one does.
 async fn find(
     app: &App,
     company: &CompanyId,
     config: &CompanyConfig,
     form: &LoginForm,
     identifiers: Option<&ProfileAttributes>,
-) -> Result<Option<LoginRecord>, ApiError> {
-    let Some(identifiers) = identifiers else {
-        return Ok(None);
-    };
-    let key = config
-        .lookup_set(&form.identifiers)
-        .and_then(|set| keys::identifier(company, set, identifiers));
-    let Some(key) = key else {
-        return Ok(None);
-    };
-    let Some(id) = app.store.find_profile_id(&key).await? else {
-        return Ok(None);
-    };
+) -> Result<(ProfileId, Option<LoginRecord>), ApiError> {
+    let key = identifiers.and_then(|identifiers| {
+        config
+            .lookup_set(&form.identifiers)
+            .and_then(|set| keys::identifier(company, set, identifiers))
+    });
+    let key = key.unwrap_or_else(|| keys::nobody(company));
+    let id = app
+        .store
+        .find_profile_id(&key)
+        .await?
+        .unwrap_or_else(ProfileId::new_random);
     let record = app.store.get_login_record(company, id).await?;
     // Fields of the form outside the lookup set (e.g. `origin`) must match the profile too.
-    Ok(record.filter(|r| {
-        form.identifiers
-            .iter()
-            .all(|f| r.profile.attributes.get(*f) == identifiers.get(*f))
-    }))
+    let record = record.filter(|r| {
+        identifiers.is_some_and(|identifiers| {
+            form.identifiers
+                .iter()
+                .all(|f| r.profile.attributes.get(*f) == identifiers.get(*f))
+        })
+    });
+    Ok(match record {
+        Some(record) => (id, Some(record)),
+        None => (ProfileId::new_random(), None),
+    })
 }

@@ -228,9 +228,12 @@ async fn confirm(
     const R: Resource = Resource::ConfirmChangePassword;
     let invalid = || ApiError::bad_request(R, TOKEN_INVALID);
     let token = token.filter(|t| !t.is_empty()).ok_or_else(invalid)?;
-    let password = password.map(|p| Password::new(&p)).ok_or_else(|| {
+    let password = password.ok_or_else(|| {
         ApiError::bad_request(Resource::ChangePassword, "Missing field `password`")
     })?;
+    // Over the length bound: never normalised to the end nor hashed; answered with the
+    // policy's other refusals, once the token is known to be right.
+    let password = Password::parse(&password, config.password_policy.max_length);
     let uniform = config.password_change.prevent_user_existence_errors;
     let Some(id) = id else {
         return Err(if uniform {
@@ -265,6 +268,7 @@ async fn confirm(
         return Err(invalid());
     }
     // Checked once the token is known to be right, so a refused password does not use it up.
+    let password = password.map_err(|why| ApiError::unprocessable(R, why.to_string()))?;
     check_policy(
         &config.password_policy,
         &password,

@@ -47,6 +47,10 @@ pub mod bounds {
     pub const SHA256_CRYPT_FLOOR: u32 = 2 * 600_000;
     /// About 1.2 s here (500,000 rounds of `$6$` took 0.3 s).
     pub const SHA_CRYPT_CEILING: u32 = 2_000_000;
+    /// sha-crypt's work grows with the password (see `LegacyHash::password_fits`): counted in
+    /// compression-function calls, a login may cost at most four times a short password at
+    /// the ceiling (a short password takes one block a round; 128 bytes of password, three).
+    pub const SHA_CRYPT_WORK_CEILING: u64 = 4 * SHA_CRYPT_CEILING as u64;
     /// Salts shorter than this are as good as none: the hash is wrapped.
     pub const SALT_FLOOR_BYTES: usize = 8;
     pub const SALT_CEILING_BYTES: usize = 64;
@@ -397,6 +401,71 @@ impl LegacyHash {
             }
             _ => Ok(()),
         }
+    }
+
+    /// Whether this hash's parameters can be computed at all (the crates' own range checks:
+    /// argon2's `m ≥ 8·p`, scrypt's `r·p`, sha-crypt's rounds, bcrypt's cost and salt),
+    /// without computing it. A hash that passes parsing but fails here would make every login
+    /// of its profile an internal error.
+    pub fn check_computable(&self) -> Result<(), HashError> {
+        let scheme = self.scheme;
+        let cannot = |e: &dyn fmt::Display| malformed(scheme, format!("cannot be computed: {e}"));
+        match (scheme, self.cost) {
+            (Scheme::Ldap(..), _) => Ok(()),
+            (Scheme::Bcrypt, Cost::Bcrypt(cost)) => {
+                if !(4..=31).contains(&cost) {
+                    Err(cannot(&format!("cost {cost} is not from 4 to 31")))
+                } else if self.salt.len() != 16 {
+                    Err(cannot(&"salt is not 16 bytes"))
+                } else {
+                    Ok(())
+                }
+            }
+            (
+                Scheme::Pbkdf2Sha256 | Scheme::DjangoPbkdf2Sha256 | Scheme::Pbkdf2Sha512,
+                Cost::Rounds(i),
+            ) if i >= 1 && self.digest_len >= 1 => Ok(()),
+            (Scheme::Scrypt, Cost::Scrypt { log_n, r, p }) => {
+                scrypt::Params::new(log_n, r, p, self.digest_len)
+                    .map(|_| ())
+                    .map_err(|e| cannot(&e))
+            }
+            (Scheme::Sha256Crypt | Scheme::Sha512Crypt, Cost::Rounds(rounds)) => {
+                sha_crypt::Sha512Params::new(rounds as usize)
+                    .map(|_| ())
+                    .map_err(|e| cannot(&format!("{e:?}")))
+            }
+            (Scheme::Argon2(_), Cost::Argon2 { version, m, t, p }) => {
+                Version::try_from(version).map_err(|e| cannot(&e))?;
+                argon2_params(m, t, p, self.digest_len)
+                    .map(|_| ())
+                    .map_err(|e| cannot(&e))
+            }
+            _ => Err(cannot(&"cost of another family")),
+        }
+    }
+
+    /// Whether checking a password of `password_bytes` against this hash stays within the
+    /// work bound. Only sha-crypt's work grows with the password: each round hashes it whole
+    /// (up to twice), and its P sequence hashes it once per byte, so a 60,000-character
+    /// password cost seconds at 5,000 rounds. Counted in compression-function calls.
+    pub fn password_fits(&self, password_bytes: usize) -> bool {
+        let (block, digest) = match self.scheme {
+            Scheme::Sha512Crypt => (128u64, 64u64),
+            Scheme::Sha256Crypt => (64, 32),
+            _ => return true,
+        };
+        let Cost::Rounds(rounds) = self.cost else {
+            return true;
+        };
+        let len = password_bytes as u64;
+        // A round hashes C or P, maybe S, maybe P, then P or C, plus the padding's 17 bytes.
+        let per_round = (2 * len + digest + self.salt.len() as u64 + 17).div_ceil(block);
+        let p_sequence = (len * len).div_ceil(block);
+        u64::from(rounds)
+            .saturating_mul(per_round)
+            .saturating_add(p_sequence)
+            <= bounds::SHA_CRYPT_WORK_CEILING
     }
 
     /// Whether one guess against this hash costs an attacker less than the documented bar:
@@ -1026,6 +1095,27 @@ mod tests {
             let error = parsed.check_bounds().unwrap_err().to_string();
             assert!(error.contains(expected), "{hash}: {error}");
         }
+    }
+
+    #[test]
+    fn sha_crypt_bounds_the_password_length_by_its_rounds() {
+        let hash = |rounds: u32| {
+            LegacyHash::parse(&format!("$6$rounds={rounds}$saltsalt${}", "a".repeat(86))).unwrap()
+        };
+        // The default 5,000 rounds take any password up to the 4 KiB bound.
+        assert!(hash(5_000).password_fits(4096));
+        // 500,000 rounds: a few hundred bytes, more than the default policy's 128 characters
+        // of ASCII.
+        assert!(hash(500_000).password_fits(400));
+        assert!(!hash(500_000).password_fits(4096));
+        // At the ceiling, up to about 140 bytes.
+        assert!(hash(bounds::SHA_CRYPT_CEILING).password_fits(140));
+        assert!(!hash(bounds::SHA_CRYPT_CEILING).password_fits(200));
+        // Other families' work does not grow with the password.
+        let bcrypt =
+            LegacyHash::parse("$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy")
+                .unwrap();
+        assert!(bcrypt.password_fits(usize::MAX / 2));
     }
 
     #[test]

@@ -11,4 +11,4 @@ pub use hasher::{HashParams, Passwords, Verification};
 pub use imported::{ImportedHash, WRAP_PREFIX};
 pub use legacy::HashError;
 pub use policy::check as check_policy;
-pub use secret::Password;
+pub use secret::{MAX_PASSWORD_BYTES, Password, TooLong};

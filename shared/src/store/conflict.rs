@@ -57,11 +57,6 @@ where
     )))
 }
 
-/// The code of the `i`th item's cancellation reason (`None` when that item was fine).
-pub(super) fn reason_code(reasons: &[CancellationReason], i: usize) -> &str {
-    reasons.get(i).and_then(|r| r.code()).unwrap_or("None")
-}
-
 /// The reasons of a cancelled transaction, one per item in the order of the items.
 pub(super) fn cancellation_reasons<R>(
     err: &SdkError<TransactWriteItemsError, R>,

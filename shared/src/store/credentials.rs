@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::attributes::{Item, get_s, key, n, s};
-use super::conflict::{Try, backoff, cancellation_reasons, reason_code, retry_conflicts};
+use super::conflict::backoff;
 use super::profiles::{Collection, profile_from_item, unix_now};
 use super::{Store, StoreError, index, keys};
 use crate::company::LockoutPolicy;
@@ -102,9 +102,26 @@ pub enum StatusChange {
     Unchanged,
 }
 
-/// A failed-login count is compared and set in one conditional write; a race with another
-/// failure retries with the count DynamoDB returned, so no failure is ever lost.
-const FAILURE_RETRIES: u32 = 16;
+/// An attempt's count is compared and set in one conditional write; a race with another
+/// attempt retries with the count DynamoDB returned, this many times at most.
+const ATTEMPT_RETRIES: u32 = 16;
+
+/// What counting a login attempt came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Counted as the `count`-th consecutive attempt: its password may be verified.
+    Reserved { count: u32 },
+    /// Locked, no password, unknown, or too contended: verify nothing real.
+    Refused,
+}
+
+/// What a login whose password matched came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginEnd {
+    LoggedIn,
+    /// A concurrent burst locked the profile (or it was erased) meanwhile.
+    Refused,
+}
 
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -203,144 +220,159 @@ impl Store {
             .condition_expression("attribute_not_exists(PK)")
             .build()
             .map_err(build)?;
-        let (profile, credential) = (&profile, &credential);
-        retry_conflicts(|| async move {
-            let result = self
-                .client
-                .transact_write_items()
-                .transact_items(
-                    TransactWriteItem::builder()
-                        .condition_check(profile.clone())
-                        .build(),
-                )
-                .transact_items(TransactWriteItem::builder().put(credential.clone()).build())
-                .send()
-                .await;
-            let err = match result {
-                Ok(_) => return Ok(Try::Done(SetPassword::Created)),
-                Err(err) => err,
-            };
-            let Some(reasons) = cancellation_reasons(&err) else {
-                return Err(err.into());
-            };
-            // Reasons come in the order of the items: profile, then credential.
-            let code = |i: usize| reason_code(reasons, i);
-            if code(0) == "ConditionalCheckFailed" {
-                let old = reasons
-                    .first()
-                    .and_then(|r| r.item())
-                    .filter(|i| !i.is_empty());
-                return Ok(Try::Done(match old {
-                    None => SetPassword::NotFound,
-                    Some(_) => SetPassword::Inactive,
-                }));
-            }
-            if code(1) == "ConditionalCheckFailed" {
-                return Ok(Try::Done(SetPassword::AlreadySet));
-            }
-            if code(0) == "TransactionConflict" || code(1) == "TransactionConflict" {
-                return Ok(Try::Conflict);
-            }
-            Err(err.into())
+        let writes = [
+            TransactWriteItem::builder()
+                .condition_check(profile)
+                .build(),
+            TransactWriteItem::builder().put(credential).build(),
+        ];
+        // The items are the profile, then the credential.
+        let Err(refused) = self.transact(&writes).await? else {
+            return Ok(SetPassword::Created);
+        };
+        Ok(if !refused.failed(0) {
+            SetPassword::AlreadySet
+        } else if refused.old_item(0).is_some() {
+            SetPassword::Inactive
+        } else {
+            SetPassword::NotFound
         })
-        .await
     }
 
-    /// Counts one more consecutive failure and starts the wait the policy sets for it.
-    /// `observed` is the count the login read; concurrent failures are all counted.
-    pub async fn record_login_failure(
+    /// Counts a login attempt before its password is verified: one conditional write that
+    /// sets the count one past `observed` (what the login's read saw) and, when the policy
+    /// says so, the lock, only while the profile is not locked. So whatever the concurrency,
+    /// at most `lock_after_failures` passwords are verified before the lock, and one per
+    /// lock window after it. A count moved by a concurrent attempt is read back from the
+    /// refused write and tried again; a profile that keeps losing races, like a locked one or
+    /// one without a password, is `Refused`: its password is not verified, and the caller
+    /// answers as for a wrong one (never a 5xx).
+    ///
+    /// For an unknown identifier the caller passes a random `id`: the same write, refused by
+    /// its condition, so that known and unknown identifiers cost the same requests.
+    pub async fn reserve_login_attempt(
         &self,
         company: &CompanyId,
         id: ProfileId,
         observed: u32,
         policy: &LockoutPolicy,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Attempt, StoreError> {
         let mut observed = observed;
-        for attempt in 0..FAILURE_RETRIES {
-            let failures = observed.saturating_add(1);
+        for attempt in 0..ATTEMPT_RETRIES {
+            let count = observed.saturating_add(1);
             let now = now_ms();
             let mut update = self
                 .client
                 .update_item()
                 .table_name(&self.tables.profiles)
                 .set_key(Some(key(keys::profile(company, id), keys::PASSWORD)))
-                .expression_attribute_values(":n", n(failures))
+                .expression_attribute_values(":n", n(count))
                 .expression_attribute_values(":now", n(now))
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
                 );
-            update = match policy.lock_for(failures) {
+            update = match policy.lock_for(count) {
                 Some(wait) => update
                     .update_expression(
-                        "SET failed_logins = :n, last_failed_at = :now, locked_until = :until",
+                        "SET failed_logins = :n, last_attempt_at = :now, locked_until = :until",
                     )
                     .expression_attribute_values(":until", n(now + wait.as_millis() as u64)),
-                None => update.update_expression("SET failed_logins = :n, last_failed_at = :now"),
+                None => update.update_expression("SET failed_logins = :n, last_attempt_at = :now"),
             };
+            let unlocked = "(attribute_not_exists(locked_until) OR locked_until <= :now)";
             update = if observed == 0 {
-                update.condition_expression(
-                    "attribute_exists(PK) AND (attribute_not_exists(failed_logins) OR failed_logins = :zero)",
-                )
-                .expression_attribute_values(":zero", n(0))
+                update
+                    .condition_expression(format!(
+                        "attribute_exists(password_hash) AND {unlocked} AND \
+                         (attribute_not_exists(failed_logins) OR failed_logins = :zero)"
+                    ))
+                    .expression_attribute_values(":zero", n(0))
             } else {
                 update
-                    .condition_expression("attribute_exists(PK) AND failed_logins = :old")
+                    .condition_expression(format!(
+                        "attribute_exists(password_hash) AND {unlocked} AND failed_logins = :old"
+                    ))
                     .expression_attribute_values(":old", n(observed))
             };
-            match update.send().await {
-                Ok(_) => return Ok(()),
-                Err(err) => match condition_failed_item(&err) {
-                    // No password (or no profile): nothing to count.
-                    Some(None) => return Ok(()),
-                    Some(Some(current)) => {
-                        observed = number(current, "failed_logins").unwrap_or(0) as u32;
+            let err = match update.send().await {
+                Ok(_) => return Ok(Attempt::Reserved { count }),
+                Err(err) => err,
+            };
+            match condition_failed_item(&err) {
+                // No password (or no profile, or an unknown identifier's random id).
+                Some(None) => return Ok(Attempt::Refused),
+                Some(Some(current)) => {
+                    if get_s(current, "password_hash").is_none()
+                        || number(current, "locked_until").is_some_and(|until| until > now)
+                    {
+                        return Ok(Attempt::Refused);
                     }
-                    // The profile is held by a transaction (a password change) at this moment:
-                    // try again shortly, so that the failure is still counted.
-                    None if is_transaction_conflict(&err) => {
-                        tokio::time::sleep(backoff(attempt)).await;
-                    }
-                    None => return Err(err.into()),
-                },
+                    observed = number(current, "failed_logins").unwrap_or(0) as u32;
+                }
+                // The credential is held by a transaction (a password change) at this moment.
+                None if is_transaction_conflict(&err) => {
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+                None => return Err(err.into()),
             }
         }
-        Err(StoreError::Unavailable(
-            "too many concurrent updates of a failed-login count".into(),
-        ))
+        tracing::info!(company = %company, profile = %id, "login attempt lost every race for its count: refused");
+        Ok(Attempt::Refused)
     }
 
-    /// After a successful login: clears the failure count, and stores `rehash` in place of
-    /// `old_hash` when the hash parameters changed (only if the password did not change since).
-    pub async fn record_login_success(
+    /// After the password of a `Reserved { count }` attempt matched: clears the count and the
+    /// lock, and stores `rehash` in place of `old_hash` when the hash parameters changed, in
+    /// one write conditioned on the count still being `count`. When attempts came in since,
+    /// and one of them locked the profile, the login is refused: a right password inside a
+    /// burst that locked the profile does not log in. Otherwise the login stands and the later
+    /// attempts stay counted (a success clears only the state it observed).
+    pub async fn finish_login(
         &self,
         company: &CompanyId,
         id: ProfileId,
-        had_failures: bool,
+        count: u32,
         rehash: Option<(&str, &str)>,
-    ) -> Result<(), StoreError> {
-        if !had_failures && rehash.is_none() {
-            return Ok(());
-        }
+    ) -> Result<LoginEnd, StoreError> {
         let mut update = self
             .client
             .update_item()
             .table_name(&self.tables.profiles)
-            .set_key(Some(key(keys::profile(company, id), keys::PASSWORD)));
+            .set_key(Some(key(keys::profile(company, id), keys::PASSWORD)))
+            .expression_attribute_values(":n", n(count))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         update = match rehash {
             Some((old, new)) => update
                 .update_expression("SET password_hash = :new REMOVE failed_logins, locked_until")
-                .condition_expression("password_hash = :old")
+                .condition_expression("failed_logins = :n AND password_hash = :old")
                 .expression_attribute_values(":old", s(old))
                 .expression_attribute_values(":new", s(new)),
             None => update
                 .update_expression("REMOVE failed_logins, locked_until")
-                .condition_expression("attribute_exists(PK)"),
+                .condition_expression("failed_logins = :n"),
         };
-        match update.send().await {
-            Ok(_) => Ok(()),
-            // The password changed (or the profile went) meanwhile: nothing to upgrade.
-            Err(err) if condition_failed_item(&err).is_some() => Ok(()),
-            Err(err) => Err(err.into()),
+        let err = match update.send().await {
+            Ok(_) => return Ok(LoginEnd::LoggedIn),
+            Err(err) => err,
+        };
+        match condition_failed_item(&err) {
+            // The profile was erased meanwhile.
+            Some(None) => Ok(LoginEnd::Refused),
+            Some(Some(current)) => {
+                let locked = number(current, "locked_until").is_some_and(|until| until > now_ms());
+                Ok(if locked {
+                    LoginEnd::Refused
+                } else {
+                    // Attempts came in since, or the password changed: nothing to clear or
+                    // upgrade that this login observed.
+                    LoginEnd::LoggedIn
+                })
+            }
+            None if is_transaction_conflict(&err) => {
+                // A password change holds the credential: the login stands, and its count is
+                // cleared by that change.
+                Ok(LoginEnd::LoggedIn)
+            }
+            None => Err(err.into()),
         }
     }
 

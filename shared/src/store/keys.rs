@@ -49,6 +49,12 @@ pub fn identifier(
     Some(key)
 }
 
+/// `PK` of a reservation no profile can hold (its set name is empty, which no company's set
+/// has): what a login reads for identifiers that cannot name anyone, at the same cost.
+pub fn nobody(company: &CompanyId) -> String {
+    format!("company#{company}#identifier##{}", ProfileId::new_random())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

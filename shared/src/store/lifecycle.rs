@@ -10,7 +10,6 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::attributes::{Item, get_s, key, n, s};
-use super::conflict::{Try, cancellation_reasons, reason_code, retry_conflicts};
 use super::index::Searchable;
 use super::profiles::{profile_from_item, reservation_item, unix_now};
 use super::{Store, StoreError, keys};
@@ -43,13 +42,6 @@ pub enum EraseOutcome {
     Erased,
     NotFound,
 }
-
-/// Cancellation reasons that mean "too fast".
-const THROTTLED: [&str; 3] = [
-    "ThrottlingError",
-    "ProvisionedThroughputExceeded",
-    "RequestLimitExceeded",
-];
 
 impl Store {
     /// The profile item, strongly consistent, with its version and reservations.
@@ -136,14 +128,11 @@ impl Store {
             writes.push(self.delete_any(key(&partition, keys::PASSWORD_TOKEN))?);
         }
 
-        let Some(codes) = self.transact(&writes).await? else {
+        let Err(refused) = self.transact(&writes).await? else {
             return Ok(UpdateOutcome::Updated(Box::new(new_profile)));
         };
-        let failed = |code: &String| code == "ConditionalCheckFailed";
-        let profile_failed = codes.first().is_some_and(failed);
-        let taken = codes
-            .get(1..=added.len())
-            .is_some_and(|new| new.iter().any(failed));
+        let profile_failed = refused.failed(0);
+        let taken = (1..=added.len()).any(|i| refused.failed(i));
         if taken && !profile_failed {
             return Ok(UpdateOutcome::IdentifierTaken);
         }
@@ -183,7 +172,7 @@ impl Store {
             sort_keys.insert(keys::PASSWORD.to_owned());
             sort_keys.insert(keys::PASSWORD_TOKEN.to_owned());
             let writes = self.erase_writes(&partition, &current, &sort_keys)?;
-            if self.transact(&writes).await?.is_none() {
+            if self.transact(&writes).await?.is_ok() {
                 return Ok(EraseOutcome::Erased);
             }
         }
@@ -219,46 +208,6 @@ impl Store {
             writes.push(self.release(reservation_key, current.profile.id)?);
         }
         Ok(writes)
-    }
-
-    /// Runs one transaction, retrying conflicts: `None` when it committed, the per-item
-    /// cancellation codes when a condition failed.
-    pub(super) async fn transact(
-        &self,
-        writes: &[TransactWriteItem],
-    ) -> Result<Option<Vec<String>>, StoreError> {
-        retry_conflicts(|| async move {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(writes.to_vec()))
-                .send()
-                .await;
-            let Err(err) = result else {
-                return Ok(Try::Done(None));
-            };
-            let Some(reasons) = cancellation_reasons(&err) else {
-                return Err(err.into());
-            };
-            let codes: Vec<String> = (0..writes.len())
-                .map(|i| reason_code(reasons, i).to_owned())
-                .collect();
-            if codes.iter().any(|c| c == "ConditionalCheckFailed") {
-                return Ok(Try::Done(Some(codes)));
-            }
-            if codes.iter().any(|c| c == "TransactionConflict") {
-                return Ok(Try::Conflict);
-            }
-            // A cancellation for capacity is DynamoDB being unavailable, like a throttled
-            // request: callers back off (import) or answer 503, never 500.
-            if codes.iter().any(|c| THROTTLED.contains(&c.as_str())) {
-                return Err(StoreError::Unavailable(
-                    "transaction throttled (capacity exceeded)".into(),
-                ));
-            }
-            Err(err.into())
-        })
-        .await
     }
 
     /// The delete of a reservation this profile holds (or that is already gone): never one

@@ -98,11 +98,9 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         // The profile item comes first: its key taken means this line is already in.
         Ok(match self.transact(&items).await? {
-            None => ImportOutcome::Imported,
-            Some(codes) if codes.first().map(String::as_str) == Some("ConditionalCheckFailed") => {
-                ImportOutcome::AlreadyImported
-            }
-            Some(_) => ImportOutcome::IdentifierTaken,
+            Ok(()) => ImportOutcome::Imported,
+            Err(refused) if refused.failed(0) => ImportOutcome::AlreadyImported,
+            Err(_) => ImportOutcome::IdentifierTaken,
         })
     }
 

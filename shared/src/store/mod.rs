@@ -23,9 +23,12 @@ mod migration;
 mod profiles;
 mod search;
 mod tokens;
+mod transaction;
 
 pub use client::{Tables, bulk_dynamodb_client, dynamodb_client, with_bounds};
-pub use credentials::{IdentifierOwner, LoginRecord, SetPassword, StatusChange, now_ms};
+pub use credentials::{
+    Attempt, IdentifierOwner, LoginEnd, LoginRecord, SetPassword, StatusChange, now_ms,
+};
 pub use error::StoreError;
 pub use index::INDEXES;
 pub use lifecycle::{EraseOutcome, UpdateOutcome, Versioned};

@@ -1,14 +1,11 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 use serde_json::{Map, Value};
 
 use super::attributes::{Item, get_bool, get_s, key, n, s, to_json};
-use super::conflict::{Try, retry_conflicts};
 use super::{Store, StoreError, index, keys};
 use crate::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId};
 use crate::profile::Profile;
@@ -36,24 +33,10 @@ impl Store {
     /// Writes the profile and its identifier items in one transaction: all or nothing.
     pub async fn create_profile(&self, profile: &NewProfile) -> Result<CreateOutcome, StoreError> {
         let items = self.create_items(profile)?;
-        let items = &items;
-        retry_conflicts(|| async move {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
-            match result {
-                Ok(_) => Ok(Try::Done(CreateOutcome::Created)),
-                Err(err) => match cancellation(&err) {
-                    Cancellation::ConditionFailed => Ok(Try::Done(CreateOutcome::IdentifierTaken)),
-                    Cancellation::Conflict => Ok(Try::Conflict),
-                    Cancellation::Other => Err(err.into()),
-                },
-            }
+        Ok(match self.transact(&items).await? {
+            Ok(()) => CreateOutcome::Created,
+            Err(_) => CreateOutcome::IdentifierTaken,
         })
-        .await
     }
 
     fn create_items(&self, profile: &NewProfile) -> Result<Vec<TransactWriteItem>, StoreError> {
@@ -188,32 +171,6 @@ pub(crate) fn profile_from_item(item: &Item) -> Result<Profile, StoreError> {
         field_expiration_time: object("field_expiration_time"),
         two_factor_authentication,
     })
-}
-
-enum Cancellation {
-    ConditionFailed,
-    Conflict,
-    Other,
-}
-
-fn cancellation<R>(err: &SdkError<TransactWriteItemsError, R>) -> Cancellation {
-    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-        err.as_service_error()
-    else {
-        return Cancellation::Other;
-    };
-    let codes: Vec<&str> = cancelled
-        .cancellation_reasons()
-        .iter()
-        .filter_map(|r| r.code())
-        .collect();
-    if codes.contains(&"ConditionalCheckFailed") {
-        Cancellation::ConditionFailed
-    } else if codes.contains(&"TransactionConflict") {
-        Cancellation::Conflict
-    } else {
-        Cancellation::Other
-    }
 }
 
 pub(crate) fn unix_now() -> u64 {

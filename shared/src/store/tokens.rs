@@ -11,7 +11,6 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::attributes::{Item, key, n, s};
-use super::conflict::{Try, cancellation_reasons, reason_code, retry_conflicts};
 use super::credentials::LoginRecord;
 use super::profiles::unix_now;
 use super::{Store, StoreError, keys};
@@ -88,55 +87,31 @@ impl Store {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::None)
             .build()
             .map_err(build)?;
-        // Racing requests for one profile may be cancelled with `TransactionConflict`: retried,
-        // the loser then meets the winner's token (and is rate-limited, or supersedes it).
-        let (profile, token) = (&profile, &token);
-        retry_conflicts(|| async move {
-            let result = self
-                .client
-                .transact_write_items()
-                .transact_items(
-                    TransactWriteItem::builder()
-                        .condition_check(profile.clone())
-                        .build(),
-                )
-                .transact_items(TransactWriteItem::builder().put(token.clone()).build())
-                .send()
-                .await;
-            let err = match result {
-                Ok(_) => return Ok(Try::Done(IssueOutcome::Issued)),
-                Err(err) => err,
-            };
-            let Some(reasons) = cancellation_reasons(&err) else {
-                return Err(err.into());
-            };
-            // Reasons come in the order of the items: profile, then token.
-            let code = |i: usize| reason_code(reasons, i);
-            if code(0) == "ConditionalCheckFailed" {
-                // DynamoDB returns the profile that failed the check, or nothing when there is
-                // none; without an item, a read tells (a path that an existing reservation
-                // makes all but unreachable).
-                let returned = reasons
-                    .first()
-                    .and_then(|r| r.item())
-                    .is_some_and(|i| !i.is_empty());
-                let exists = returned || self.profile_item(company, id).await?.is_some();
-                return Ok(Try::Done(if exists {
-                    IssueOutcome::ProfileInactive
-                } else {
-                    IssueOutcome::ProfileMissing
-                }));
-            }
-            if code(1) == "ConditionalCheckFailed" {
-                return Ok(Try::Done(IssueOutcome::TooSoon));
-            }
-            let conflicted = code(0) == "TransactionConflict" || code(1) == "TransactionConflict";
-            if !conflicted {
-                return Err(err.into());
-            }
-            Ok(Try::Conflict)
-        })
-        .await
+        // Racing requests for one profile may be cancelled with `TransactionConflict`: retried
+        // (in `transact`), the loser then meets the winner's token (and is rate-limited, or
+        // supersedes it). The items are the profile, then the token.
+        let writes = [
+            TransactWriteItem::builder()
+                .condition_check(profile)
+                .build(),
+            TransactWriteItem::builder().put(token).build(),
+        ];
+        let Err(refused) = self.transact(&writes).await? else {
+            return Ok(IssueOutcome::Issued);
+        };
+        if refused.failed(0) {
+            // DynamoDB returns the profile that failed the check, or nothing when there is
+            // none; without an item, a read tells (a path that an existing reservation makes
+            // all but unreachable).
+            let exists =
+                refused.old_item(0).is_some() || self.profile_item(company, id).await?.is_some();
+            return Ok(if exists {
+                IssueOutcome::ProfileInactive
+            } else {
+                IssueOutcome::ProfileMissing
+            });
+        }
+        Ok(IssueOutcome::TooSoon)
     }
 
     /// Withdraws a token whose e-mail could not be sent, so a retry is not rate-limited.
@@ -270,48 +245,23 @@ impl Store {
             .build()
             .map_err(build)?;
         // Racing confirms may be cancelled with `TransactionConflict` while another holds the
-        // token: retry those, so that exactly one wins and the rest then find the token gone.
-        let (consume, profile, credential) = (&consume, &profile, &credential);
-        retry_conflicts(|| async move {
-            let result = self
-                .client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().delete(consume.clone()).build())
-                .transact_items(
-                    TransactWriteItem::builder()
-                        .condition_check(profile.clone())
-                        .build(),
-                )
-                .transact_items(
-                    TransactWriteItem::builder()
-                        .update(credential.clone())
-                        .build(),
-                )
-                .send()
-                .await;
-            let err = match result {
-                Ok(_) => return Ok(Try::Done(ChangeOutcome::Changed)),
-                Err(err) => err,
-            };
-            let Some(reasons) = cancellation_reasons(&err) else {
-                return Err(err.into());
-            };
-            // Reasons come in the order of the items: token, profile, credential.
-            let (token, profile) = (reason_code(reasons, 0), reason_code(reasons, 1));
-            let credential = reason_code(reasons, 2);
-            if token == "ConditionalCheckFailed" {
-                return Ok(Try::Done(ChangeOutcome::TokenGone));
-            }
-            if profile == "ConditionalCheckFailed" {
-                return Ok(Try::Done(ChangeOutcome::ProfileInactive));
-            }
-            let conflicted = [token, profile, credential].contains(&"TransactionConflict");
-            if !conflicted {
-                return Err(err.into());
-            }
-            Ok(Try::Conflict)
+        // token: retried (in `transact`), so that exactly one wins and the rest then find the
+        // token gone. The items are the token, the profile, the credential.
+        let writes = [
+            TransactWriteItem::builder().delete(consume).build(),
+            TransactWriteItem::builder()
+                .condition_check(profile)
+                .build(),
+            TransactWriteItem::builder().update(credential).build(),
+        ];
+        let Err(refused) = self.transact(&writes).await? else {
+            return Ok(ChangeOutcome::Changed);
+        };
+        Ok(if refused.failed(0) {
+            ChangeOutcome::TokenGone
+        } else {
+            ChangeOutcome::ProfileInactive
         })
-        .await
     }
 }
 

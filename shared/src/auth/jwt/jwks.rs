@@ -51,6 +51,14 @@ struct State {
     fetched: Option<Instant>,
     /// The last time the endpoint was asked, successfully or not.
     attempted: Option<Instant>,
+    /// Whether that last attempt failed: an unknown `kid` may then be a key the issuer has
+    /// and this instance could not fetch, so it is a 503 (try again), never a 401 (throw the
+    /// token away), until a fetch succeeds.
+    last_failed: bool,
+}
+
+fn unavailable() -> AuthError {
+    AuthError::Unavailable("the JWKS endpoint cannot be reached".into())
 }
 
 /// What the cached state says about a token, before any fetch.
@@ -83,6 +91,7 @@ impl State {
             Lookup::Found(key) => Plan::Answer(Ok(key)),
             Lookup::Refused => Plan::Answer(Err(AuthError::Invalid)),
             Lookup::Unknown if self.may_fetch(now, timing) => Plan::Fetch,
+            Lookup::Unknown if self.last_failed => Plan::Answer(Err(unavailable())),
             // The set was fetched moments ago and has no such key.
             Lookup::Unknown => Plan::Answer(Err(AuthError::Invalid)),
         }
@@ -99,7 +108,6 @@ impl State {
         let usable = self
             .age(now)
             .is_some_and(|age| age < timing.max_age + timing.stale_if_error);
-        let unavailable = || AuthError::Unavailable("the JWKS endpoint cannot be reached".into());
         if !usable {
             return Err(unavailable());
         }
@@ -143,6 +151,7 @@ impl JwksSource {
         state.attempted = Some(Instant::now());
         match self.fetch().await {
             Ok(keys) => {
+                state.last_failed = false;
                 state.keys = keys;
                 state.fetched = state.attempted;
                 match lookup(&state.keys, kid, alg) {
@@ -151,6 +160,7 @@ impl JwksSource {
                 }
             }
             Err(reason) => {
+                state.last_failed = true;
                 tracing::warn!(url = %self.url, %reason, "JWKS fetch failed");
                 state.stale_answer(kid, alg, Instant::now(), &self.timing)
             }
@@ -282,6 +292,18 @@ mod tests {
             jwks.key_for(Some("new"), ed).await,
             Err(AuthError::Unavailable(_))
         ));
+        assert!(
+            matches!(
+                jwks.key_for(Some("new"), ed).await,
+                Err(AuthError::Unavailable(_))
+            ),
+            "inside the cool-down too: the key may exist and could not be fetched"
+        );
+        assert_eq!(
+            server.received_requests().await.unwrap().len(),
+            1,
+            "the cool-down still holds"
+        );
         assert!(
             jwks.key_for(Some("a"), ed).await.is_ok(),
             "fresh keys need no fetch"
