@@ -825,48 +825,79 @@ async fn adding_a_password_costs_two_round_trips() {
     assert_trips("add password, inactive", (ops, attempts), &["Query"]);
 }
 
+/// The requests every failed login makes, whoever the identifiers name: the reservation read,
+/// the partition's Query, the attempt's conditional write (§6: the same store work for known
+/// and unknown identifiers).
+const LOGIN_FAILS: [&str; 3] = ["GetItem", "Query", "UpdateItem"];
+
 #[tokio::test]
-async fn login_costs_two_round_trips_and_writes_only_what_changed() {
+async fn login_costs_the_same_requests_for_known_and_unknown_identifiers() {
     let c = counted(|_| {}).await;
     let uuid = c.create(1, true).await;
     assert_eq!(c.add_password(&uuid, OLD).await.0, 201);
+    c.create(2, true).await;
     c.warm().await;
 
+    // A success: its attempt counted, then cleared.
     let ((status, body), ops, attempts) = c.measure(c.login(&email(1), OLD)).await;
     assert_eq!(status, 200, "{body}");
-    assert_trips("login", (ops, attempts), &["GetItem", "Query"]);
-
-    let ((status, _), ops, attempts) = c.measure(c.login(&email(1), "wrong wrong wrong")).await;
-    assert_eq!(status, 422);
     assert_trips(
-        "login, wrong password",
+        "login",
         (ops, attempts),
-        &["GetItem", "Query", "UpdateItem"],
+        &["GetItem", "Query", "UpdateItem", "UpdateItem"],
     );
 
-    // The success after a failure resets the count: one write, then none.
+    let mut sequences = Vec::new();
+    for (what, identifier, password) in [
+        ("login, wrong password", email(1), "wrong wrong wrong"),
+        (
+            "login, unknown identifier",
+            "nobody@example.com".into(),
+            OLD,
+        ),
+        ("login, malformed identifier", "not an e-mail".into(), OLD),
+        ("login, profile without a password", email(2), OLD),
+    ] {
+        let ((status, body), ops, attempts) = c.measure(c.login(&identifier, password)).await;
+        assert_eq!(
+            (status, &body["errors"]),
+            (422, &json!("Failed Login Attempt")),
+            "{what}"
+        );
+        sequences.push((what, ops.clone()));
+        assert_trips(what, (ops, attempts), &LOGIN_FAILS);
+    }
+    assert!(
+        sequences.windows(2).all(|pair| pair[0].1 == pair[1].1),
+        "one sequence for every failure: {sequences:?}"
+    );
+
+    // Past the length bound: no store work at all, for anyone.
+    let long = "long password ".repeat(20);
+    for (what, identifier) in [
+        ("login, password over the bound", email(1)),
+        (
+            "login, unknown, password over the bound",
+            "nobody@example.com".into(),
+        ),
+    ] {
+        let ((status, _), ops, attempts) = c.measure(c.login(&identifier, &long)).await;
+        assert_eq!(status, 422, "{what}");
+        assert_trips(what, (ops, attempts), &[]);
+    }
+
+    // The success after a failure clears the count: the same four requests.
     let ((status, _), ops, attempts) = c.measure(c.login(&email(1), OLD)).await;
     assert_eq!(status, 200);
     assert_trips(
         "login after failures (lockout reset)",
         (ops, attempts),
-        &["GetItem", "Query", "UpdateItem"],
+        &["GetItem", "Query", "UpdateItem", "UpdateItem"],
     );
-    let ((status, _), ops, attempts) = c.measure(c.login(&email(1), OLD)).await;
-    assert_eq!(status, 200);
-    assert_trips("login once reset", (ops, attempts), &["GetItem", "Query"]);
-
-    let ((status, _), ops, attempts) = c.measure(c.login("nobody@example.com", OLD)).await;
-    assert_eq!(status, 422);
-    assert_trips("login, unknown identifier", (ops, attempts), &["GetItem"]);
-
-    let ((status, _), ops, attempts) = c.measure(c.login("not an e-mail", OLD)).await;
-    assert_eq!(status, 422);
-    assert_trips("login, malformed identifier", (ops, attempts), &[]);
 }
 
 #[tokio::test]
-async fn a_locked_profile_costs_no_write() {
+async fn a_locked_profile_costs_what_a_wrong_password_costs() {
     let c = counted(|config| {
         config["lockout_policy"] =
             json!({"lock_after_failures": 1, "base_delay_seconds": 60, "max_delay_seconds": 60});
@@ -878,11 +909,11 @@ async fn a_locked_profile_costs_no_write() {
 
     let ((status, _), ops, attempts) = c.measure(c.login(&email(1), OLD)).await;
     assert_eq!(status, 422, "locked");
-    assert_trips("login, locked", (ops, attempts), &["GetItem", "Query"]);
+    assert_trips("login, locked", (ops, attempts), &LOGIN_FAILS);
 }
 
 #[tokio::test]
-async fn a_hash_upgrade_costs_one_write() {
+async fn a_hash_upgrade_rides_on_the_write_that_clears_the_attempt() {
     let c = counted(|_| {}).await;
     let uuid = c.create(1, true).await;
     assert_eq!(c.add_password(&uuid, OLD).await.0, 201);
@@ -894,20 +925,16 @@ async fn a_hash_upgrade_costs_one_write() {
     let upgrading = app_over(c.store.clone(), stronger, &c.mail);
     c.login_with(&upgrading, "nobody@example.com", OLD).await;
 
-    let ((status, _), ops, attempts) = c.measure(c.login_with(&upgrading, &email(1), OLD)).await;
-    assert_eq!(status, 200);
-    assert_trips(
-        "login with a hash upgrade",
-        (ops, attempts),
-        &["GetItem", "Query", "UpdateItem"],
-    );
-    let ((status, _), ops, attempts) = c.measure(c.login_with(&upgrading, &email(1), OLD)).await;
-    assert_eq!(status, 200);
-    assert_trips(
-        "login once upgraded",
-        (ops, attempts),
-        &["GetItem", "Query"],
-    );
+    for what in ["login with a hash upgrade", "login once upgraded"] {
+        let ((status, _), ops, attempts) =
+            c.measure(c.login_with(&upgrading, &email(1), OLD)).await;
+        assert_eq!(status, 200, "{what}");
+        assert_trips(
+            what,
+            (ops, attempts),
+            &["GetItem", "Query", "UpdateItem", "UpdateItem"],
+        );
+    }
 }
 
 #[tokio::test]
