@@ -335,6 +335,10 @@ impl CompanyConfig {
         if change.token_ttl_seconds < 60 || change.token_ttl_seconds > 86_400 {
             errors.push("password_change.token_ttl_seconds: must be between 60 and 86400".into());
         }
+        // The floor holds the function for that long on every request: a few seconds at most.
+        if change.min_response_ms > 5_000 {
+            errors.push("password_change.min_response_ms: must be at most 5000".into());
+        }
         if change.max_token_attempts == 0 {
             errors.push("password_change.max_token_attempts: must be at least 1".into());
         }

@@ -83,6 +83,10 @@ pub struct PasswordChangeSettings {
     pub min_request_interval_seconds: u32,
     /// Answer 200 for unknown or inactive profiles instead of 404/409 (hides who exists).
     pub prevent_user_existence_errors: bool,
+    /// With `prevent_user_existence_errors`, a request answers no sooner than this after it
+    /// arrived, so the e-mail that only a known profile's request sends does not show in the
+    /// time. Set it above the mail service's slowest usual send.
+    pub min_response_ms: u32,
     pub email_sender: Option<String>,
     pub email_subject: String,
     /// `{token}` and `{minutes}` are replaced when the message is sent.
@@ -97,6 +101,7 @@ impl Default for PasswordChangeSettings {
             max_token_attempts: 5,
             min_request_interval_seconds: 60,
             prevent_user_existence_errors: false,
+            min_response_ms: 400,
             email_sender: None,
             email_subject: "Your password change code".into(),
             email_body: "Use this code to change your password: {token}\nIt expires in {minutes} minutes. If you did not ask for it, ignore this message.".into(),

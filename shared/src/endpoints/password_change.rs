@@ -2,6 +2,7 @@
 //! single-use token to the profile; `operation: "confirm"` sets a new password with it.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use lambda_http::{Body, Request, Response};
 use rand::Rng;
@@ -63,6 +64,7 @@ async fn change(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let value = body.profile.as_deref().ok_or_else(|| {
         ApiError::bad_request(Resource::ChangePassword, "Missing field `profile`")
     })?;
+    let started = tokio::time::Instant::now();
     let owner = find_profile(app, &company, field, value).await?;
     // Each operation answers as its own resource, store errors included.
     if confirming {
@@ -71,9 +73,16 @@ async fn change(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
             .await
             .map_err(|e| e.or_resource(Resource::ConfirmChangePassword))
     } else {
-        request(app, &company, &config, owner)
+        let answer = request(app, &company, &config, owner)
             .await
-            .map_err(|e| e.or_resource(Resource::RequestChangePassword))
+            .map_err(|e| e.or_resource(Resource::RequestChangePassword));
+        if config.password_change.prevent_user_existence_errors {
+            // Only a known profile's request sends an e-mail: every request answers no sooner
+            // than the floor after it arrived, so the send does not show in the time.
+            let floor = Duration::from_millis(u64::from(config.password_change.min_response_ms));
+            tokio::time::sleep_until(started + floor).await;
+        }
+        answer
     }
 }
 
@@ -101,13 +110,12 @@ async fn find_profile(
 ) -> Result<Option<IdentifierOwner>, ApiError> {
     let mut raw = serde_json::Map::new();
     raw.insert(field.as_str().into(), value.into());
-    // A value that is not even well-formed belongs to no profile.
-    let Ok(attributes) = ProfileAttributes::parse(&raw) else {
-        return Ok(None);
-    };
-    let Some(key) = keys::identifier(company, &IdentifierSet(vec![field]), &attributes) else {
-        return Ok(None);
-    };
+    // A value that is not even well-formed belongs to no profile: a reservation nobody holds
+    // is read instead, at the same cost.
+    let key = ProfileAttributes::parse(&raw)
+        .ok()
+        .and_then(|attributes| keys::identifier(company, &IdentifierSet(vec![field]), &attributes))
+        .unwrap_or_else(|| keys::nobody(company));
     Ok(app.store.find_identifier_owner(&key).await?)
 }
 
@@ -129,6 +137,22 @@ async fn request(
     };
     let not_active = || ApiError::conflict(Resource::Profile, PROFILE_NOT_ACTIVE);
     let Some(owner) = owner else {
+        if settings.prevent_user_existence_errors {
+            // The transaction a known profile's token costs, for a random id: refused by its
+            // profile check, it writes nothing, and the unknown identifier costs what a known
+            // one does.
+            let nobody = ProfileId::new_random();
+            app.store
+                .issue_password_token(
+                    company,
+                    nobody,
+                    &digest(company, nobody, &new_token()),
+                    settings.token_ttl_seconds,
+                    settings.max_token_attempts,
+                    settings.min_request_interval_seconds,
+                )
+                .await?;
+        }
         return refuse(ApiError::not_found(Resource::Profile));
     };
     let id = owner.id;

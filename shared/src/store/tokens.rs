@@ -100,12 +100,9 @@ impl Store {
             return Ok(IssueOutcome::Issued);
         };
         if refused.failed(0) {
-            // DynamoDB returns the profile that failed the check, or nothing when there is
-            // none; without an item, a read tells (a path that an existing reservation makes
-            // all but unreachable).
-            let exists =
-                refused.old_item(0).is_some() || self.profile_item(company, id).await?.is_some();
-            return Ok(if exists {
+            // DynamoDB returns the profile that failed the check (`AllOld`), and nothing when
+            // there is none.
+            return Ok(if refused.old_item(0).is_some() {
                 IssueOutcome::ProfileInactive
             } else {
                 IssueOutcome::ProfileMissing
