@@ -6,6 +6,7 @@
 #   2. handler overhead without hash and I/O                (cargo bench --bench handler_overhead)
 #   3. DynamoDB round trips per operation                   (the round_trips test, recorded)
 #      and search at 1,000 and 100,000 profiles             (bench/src/bin/search-scale.rs)
+#      and known vs unknown identifiers' medians            (scripts/bench-enumeration.sh)
 #   4. cold starts vs a bare lambda_http hello-world        (scripts/bench-cold-start.sh)
 #   5. login throughput on loopback                         (scripts/bench-throughput.sh)
 #   6. release binary sizes, arm64                          (scripts/bench-sizes.sh)
@@ -58,6 +59,9 @@ stop_all
 
 log "3/6 import and export at ${BENCH_IMPORT_SMALL:-10000} and ${BENCH_IMPORT_LARGE:-100000} lines (tens of minutes on DynamoDB Local)"
 bash scripts/bench-import.sh "$OUT"
+
+log "3/6 known vs unknown identifiers: login and password-change request medians"
+bash scripts/bench-enumeration.sh "$OUT"
 
 log "4/6 cold starts"
 bash scripts/bench-cold-start.sh "${BENCH_COLD_ROUNDS:-15}"

@@ -2,7 +2,8 @@
 //! concurrent tasks (the local function server runs one request at a time per function, so
 //! this is where many parallel attempts can meet): at most `lock_after_failures` attempts are
 //! counted, and so verified, before the lock; a right password inside a burst that locked the
-//! profile does not log in; a lost race is never an error.
+//! profile does not log in; a lost race is never an error; concurrent right passwords do not
+//! lock their own profile out.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -149,7 +150,7 @@ async fn a_right_password_inside_a_burst_that_locked_the_profile_does_not_log_in
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_success_keeps_attempts_counted_after_it_and_unknown_ids_are_refused() {
+async fn a_success_resets_the_count_when_unlocked_and_unknown_ids_are_refused() {
     let app = app().await;
     let (company, id) = profile_with_password(&app).await;
     let policy = LockoutPolicy {
@@ -169,6 +170,12 @@ async fn a_success_keeps_attempts_counted_after_it_and_unknown_ids_are_refused()
     let others = burst(&app, &company, id, count, &policy, 40).await;
     let counted = reserved(&others);
     assert!(counted >= 1, "{others:?}");
+    let item = password_item(&app, company.as_str(), &id.to_string()).await;
+    assert_eq!(
+        *item["failed_logins"].as_n().unwrap(),
+        (counted + 1).to_string(),
+        "every attempt not refused is counted"
+    );
     let end = app.store.finish_login(&company, id, count, None).await;
     assert_eq!(
         end.unwrap(),
@@ -176,10 +183,9 @@ async fn a_success_keeps_attempts_counted_after_it_and_unknown_ids_are_refused()
         "not locked: the login stands"
     );
     let item = password_item(&app, company.as_str(), &id.to_string()).await;
-    assert_eq!(
-        *item["failed_logins"].as_n().unwrap(),
-        (counted + 1).to_string(),
-        "the later attempts stay counted"
+    assert!(
+        !item.contains_key("failed_logins"),
+        "a success resets the count it read back, not only its own"
     );
 
     // No such profile: the same write, refused by its condition, and nothing created.
@@ -197,4 +203,47 @@ async fn a_success_keeps_attempts_counted_after_it_and_unknown_ids_are_refused()
             .all(|item| !format!("{item:?}").contains(&nobody.to_string())),
         "an unknown id leaves no item"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_right_passwords_below_the_limit_never_lock_the_profile() {
+    let app = app().await;
+    let (company, id) = profile_with_password(&app).await;
+    let policy = LockoutPolicy::default();
+    // Rounds of four logins at once (one fewer than the limit), each verifying for a while
+    // before it finishes, as a service logging one account in from several workers would.
+    for _ in 0..10 {
+        let tasks: Vec<_> = (0..4)
+            .map(|_| {
+                let (app, company, policy) = (Arc::clone(&app), company.clone(), policy.clone());
+                tokio::spawn(async move {
+                    let record = app.store.get_login_record(&company, id).await.unwrap();
+                    let observed = record.map_or(0, |r| r.failed_logins);
+                    let attempt = app
+                        .store
+                        .reserve_login_attempt(&company, id, observed, &policy)
+                        .await
+                        .unwrap();
+                    let Attempt::Reserved { count } = attempt else {
+                        return Err(format!("refused from {observed}"));
+                    };
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    match app
+                        .store
+                        .finish_login(&company, id, count, None)
+                        .await
+                        .unwrap()
+                    {
+                        LoginEnd::LoggedIn => Ok(()),
+                        LoginEnd::Refused => Err(format!("finish of {count} refused")),
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+    }
+    let item = password_item(&app, company.as_str(), &id.to_string()).await;
+    assert!(!item.contains_key("locked_until"), "never locked");
 }

@@ -322,10 +322,12 @@ impl Store {
 
     /// After the password of a `Reserved { count }` attempt matched: clears the count and the
     /// lock, and stores `rehash` in place of `old_hash` when the hash parameters changed, in
-    /// one write conditioned on the count still being `count`. When attempts came in since,
-    /// and one of them locked the profile, the login is refused: a right password inside a
-    /// burst that locked the profile does not log in. Otherwise the login stands and the later
-    /// attempts stay counted (a success clears only the state it observed).
+    /// one write conditioned on the count it observed. When attempts came in since and one of
+    /// them locked the profile, the login is refused: a right password inside a burst that
+    /// locked the profile does not log in, and the lock stands. When they did not lock it, the
+    /// success resets the count all the same (as a success always has), with the write
+    /// conditioned on the count read back from the refused one; so concurrent logins of one
+    /// profile with its right password keep its count below their own number in flight.
     pub async fn finish_login(
         &self,
         company: &CompanyId,
@@ -333,47 +335,68 @@ impl Store {
         count: u32,
         rehash: Option<(&str, &str)>,
     ) -> Result<LoginEnd, StoreError> {
-        let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.tables.profiles)
-            .set_key(Some(key(keys::profile(company, id), keys::PASSWORD)))
-            .expression_attribute_values(":n", n(count))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        update = match rehash {
-            Some((old, new)) => update
-                .update_expression("SET password_hash = :new REMOVE failed_logins, locked_until")
-                .condition_expression("failed_logins = :n AND password_hash = :old")
-                .expression_attribute_values(":old", s(old))
-                .expression_attribute_values(":new", s(new)),
-            None => update
-                .update_expression("REMOVE failed_logins, locked_until")
-                .condition_expression("failed_logins = :n"),
-        };
-        let err = match update.send().await {
-            Ok(_) => return Ok(LoginEnd::LoggedIn),
-            Err(err) => err,
-        };
-        match condition_failed_item(&err) {
-            // The profile was erased meanwhile.
-            Some(None) => Ok(LoginEnd::Refused),
-            Some(Some(current)) => {
-                let locked = number(current, "locked_until").is_some_and(|until| until > now_ms());
-                Ok(if locked {
-                    LoginEnd::Refused
-                } else {
-                    // Attempts came in since, or the password changed: nothing to clear or
-                    // upgrade that this login observed.
-                    LoginEnd::LoggedIn
-                })
+        let mut observed = Some(count);
+        let mut rehash = rehash;
+        for attempt in 0..ATTEMPT_RETRIES {
+            if observed.is_none() && rehash.is_none() {
+                // Cleared by another success meanwhile, and nothing to upgrade.
+                return Ok(LoginEnd::LoggedIn);
             }
-            None if is_transaction_conflict(&err) => {
-                // A password change holds the credential: the login stands, and its count is
-                // cleared by that change.
-                Ok(LoginEnd::LoggedIn)
+            let mut update = self
+                .client
+                .update_item()
+                .table_name(&self.tables.profiles)
+                .set_key(Some(key(keys::profile(company, id), keys::PASSWORD)))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                );
+            let mut condition = match observed {
+                Some(count) => {
+                    update = update.expression_attribute_values(":n", n(count));
+                    "failed_logins = :n".to_owned()
+                }
+                None => "attribute_exists(password_hash) AND attribute_not_exists(failed_logins)"
+                    .to_owned(),
+            };
+            update = match rehash {
+                Some((old, new)) => {
+                    condition.push_str(" AND password_hash = :old");
+                    update
+                        .update_expression(
+                            "SET password_hash = :new REMOVE failed_logins, locked_until",
+                        )
+                        .expression_attribute_values(":old", s(old))
+                        .expression_attribute_values(":new", s(new))
+                }
+                None => update.update_expression("REMOVE failed_logins, locked_until"),
+            };
+            let err = match update.condition_expression(condition).send().await {
+                Ok(_) => return Ok(LoginEnd::LoggedIn),
+                Err(err) => err,
+            };
+            match condition_failed_item(&err) {
+                // The profile was erased meanwhile.
+                Some(None) => return Ok(LoginEnd::Refused),
+                Some(Some(current)) => {
+                    let locked = number(current, "locked_until").is_some_and(|t| t > now_ms());
+                    if locked {
+                        return Ok(LoginEnd::Refused);
+                    }
+                    if rehash.is_some_and(|(old, _)| get_s(current, "password_hash") != Some(old)) {
+                        // The password changed meanwhile: nothing of this login to store.
+                        rehash = None;
+                    }
+                    observed = number(current, "failed_logins").map(|c| c as u32);
+                }
+                // A password change holds the credential at this moment.
+                None if is_transaction_conflict(&err) => {
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+                None => return Err(err.into()),
             }
-            None => Err(err.into()),
         }
+        // Still racing after every try, and never seen locked: the login stands.
+        Ok(LoginEnd::LoggedIn)
     }
 
     /// Activates or deactivates in one conditional write that returns the new profile; the
