@@ -153,6 +153,16 @@ async fn request_mail_confirm_then_log_in_with_the_new_password() {
         (status, &body["resource"]),
         (422, &json!("Confirm Change Password"))
     );
+    // Past the policy's 128 code points: refused unhashed, naming the bound.
+    assert_eq!(
+        s.confirm(&token, &"lantern orbit meadow ".repeat(3000))
+            .await,
+        (
+            422,
+            json!({"code": 422, "resource": "Confirm Change Password", "message": "Fail",
+                   "errors": "Password must be at most 128 characters long"})
+        )
+    );
     assert_eq!(s.confirm(&token, NEW).await, changed());
     assert_eq!(s.login(NEW).await, 200);
     assert_eq!(s.login(OLD).await, 422);

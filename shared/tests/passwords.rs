@@ -443,3 +443,65 @@ async fn activate_and_deactivate_answer_every_documented_case() {
     let (code, body) = status(&app, &company, &uuid, "delete").await;
     assert_eq!((code, &body["resource"]), (400, &json!("Profile")));
 }
+
+/// §6 "Bounded work": a password past `max_length` code points after NFKC is refused unhashed,
+/// with a 422 naming the bound where a password is set and the uniform 422 at login, where it
+/// costs no store request and counts no attempt. (The 4 KiB bound cannot be passed through a
+/// company's policy today: `max_length` is at most 1,024 code points of at most 4 bytes; the
+/// unit tests of `Password::parse` cover it.)
+#[tokio::test]
+async fn passwords_past_the_bounds_are_refused_before_any_hash() {
+    let app = app().await;
+    let company = fresh_company(&app).await;
+    let uuid = new_profile(&app, &company, 1, true).await;
+    let refused = |errors: &str| {
+        (
+            422,
+            json!({"code": 422, "resource": "Profile Credential", "message": "Fail",
+                   "errors": errors}),
+        )
+    };
+    // Long passphrases up to the policy's 128 code points are fine; one more is not.
+    let words = "lantern orbit meadow ".repeat(7);
+    let at_limit: String = words.chars().take(128).collect();
+    let over: String = words.chars().take(129).collect();
+    assert_eq!(
+        add(&app, &company, &uuid, password_body(&over)).await,
+        refused("Password must be at most 128 characters long")
+    );
+    // 60,000 characters: refused the same way, long before normalising them all.
+    let huge = "x".repeat(60_000);
+    assert_eq!(
+        add(&app, &company, &uuid, password_body(&huge)).await,
+        refused("Password must be at most 128 characters long")
+    );
+    // NFKC is counted, not what was sent: 100 × U+FDFA is 100 code points sent and 1,800
+    // after normalisation.
+    assert_eq!(
+        add(
+            &app,
+            &company,
+            &uuid,
+            password_body(&"\u{FDFA}".repeat(100))
+        )
+        .await,
+        refused("Password must be at most 128 characters long")
+    );
+
+    assert_eq!(
+        add(&app, &company, &uuid, password_body(&at_limit)).await.0,
+        201
+    );
+    assert_eq!(log_in(&app, &company, creds(1, &at_limit)).await.0, 200);
+    for password in [over.as_str(), huge.as_str()] {
+        assert_eq!(
+            log_in(&app, &company, creds(1, password)).await,
+            failed_login()
+        );
+    }
+    let item = password_item(&app, &company, &uuid).await;
+    assert!(
+        !item.contains_key("failed_logins"),
+        "refused before the attempt is counted"
+    );
+}
