@@ -19,3 +19,13 @@ start_dynamodb "$DDB_PORT"
 target/debug/idp-admin create-tables --template template.yaml >/dev/null
 target/release/enumeration --config config/companies/demo.yaml --out "$OUT/enumeration.json" \
   --samples "${BENCH_ENUM_SAMPLES:-60}"
+commit=$(git rev-parse --short HEAD)
+[[ -z $(git status --porcelain --untracked-files=no) ]] || commit+=" with uncommitted changes"
+python3 - "$OUT/enumeration.json" "$commit" <<'PY'
+import datetime, json, sys
+path, commit = sys.argv[1], sys.argv[2]
+report = json.load(open(path))
+report["finished"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+report["commit"] = commit
+json.dump(report, open(path, "w"), indent=2)
+PY
