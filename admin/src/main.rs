@@ -11,6 +11,7 @@ mod company_file;
 mod export;
 mod import;
 mod progress;
+mod rekey;
 mod tables;
 mod token;
 
@@ -75,6 +76,19 @@ enum Command {
         /// Lines checked and written at once.
         #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
         concurrency: u16,
+        #[command(flatten)]
+        tables: TableArgs,
+    },
+    /// Move a company's identifier reservations and search keys to the canonical form
+    /// identifiers are compared in (once, after upgrading to it; safe to run again).
+    ///
+    /// Exit code: 0 when every profile is canonical, 1 when some profiles hold identifiers that
+    /// look like another profile's (listed; change one of each pair, then run again), 2 when it
+    /// could not run.
+    Rekey {
+        /// The company id (`-1`, the demo company's, is taken as a value).
+        #[arg(long, allow_hyphen_values = true)]
+        company: String,
         #[command(flatten)]
         tables: TableArgs,
     },
@@ -146,6 +160,37 @@ async fn main() -> ExitCode {
                 Ok(_) => ExitCode::SUCCESS,
                 Err(message) => {
                     eprintln!("idp-admin: {message}");
+                    ExitCode::from(2)
+                }
+            };
+        }
+        Command::Rekey { company, tables } => {
+            return match rekey::run(rekey::Options {
+                company,
+                tables: tables.tables(),
+            })
+            .await
+            {
+                Ok(summary) => {
+                    println!(
+                        "rekey: {} profiles read, {} rekeyed, {} left as they were (look-alike identifiers)",
+                        summary.profiles,
+                        summary.rekeyed,
+                        summary.look_alikes.len()
+                    );
+                    for id in &summary.look_alikes {
+                        println!(
+                            "look-alike: profile {id} has an identifier that another profile holds in canonical form"
+                        );
+                    }
+                    if summary.look_alikes.is_empty() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    }
+                }
+                Err(message) => {
+                    eprintln!("rekey: {message}");
                     ExitCode::from(2)
                 }
             };

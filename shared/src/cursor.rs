@@ -39,6 +39,22 @@ struct Payload {
     c: String,
     f: String,
     k: String,
+    /// Matches still to skip after `k`: a page that ran out of its examination budget while
+    /// skipping a `page`'s offset hands the rest on (absent: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    s: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// Where a cursor continues: after the profile of creation key `after`, skipping `skip`
+/// matches first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub after: u128,
+    pub skip: u32,
 }
 
 impl CursorKey {
@@ -52,13 +68,14 @@ impl CursorKey {
         Ok(Self(Zeroizing::new(bytes)))
     }
 
-    /// The cursor that continues after the profile whose creation key is `after`.
-    pub fn issue(&self, company: &CompanyId, scope: &str, after: u128) -> Option<String> {
+    /// The cursor that continues at `position`.
+    pub fn issue(&self, company: &CompanyId, scope: &str, position: Position) -> Option<String> {
         let payload = Payload {
             v: 1,
             c: company.as_str().to_owned(),
             f: scope.to_owned(),
-            k: after.to_string(),
+            k: position.after.to_string(),
+            s: position.skip,
         };
         // Serialising plain strings cannot fail.
         let json = serde_json::to_vec(&payload).unwrap_or_default();
@@ -67,9 +84,8 @@ impl CursorKey {
         Some(format!("{body}.{tag}"))
     }
 
-    /// The creation key a cursor continues after, if it is this key's, this company's and
-    /// this scope's.
-    pub fn check(&self, cursor: &str, company: &CompanyId, scope: &str) -> Option<u128> {
+    /// Where a cursor continues, if it is this key's, this company's and this scope's.
+    pub fn check(&self, cursor: &str, company: &CompanyId, scope: &str) -> Option<Position> {
         if cursor.len() > 1024 {
             return None;
         }
@@ -77,9 +93,16 @@ impl CursorKey {
         let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
         self.mac(body.as_bytes())?.verify_slice(&tag).ok()?;
         let payload: Payload = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(body).ok()?).ok()?;
-        (payload.v == 1 && payload.c == company.as_str() && payload.f == scope)
+        let ours = payload.v == 1 && payload.c == company.as_str() && payload.f == scope;
+        // A skip deeper than any page can ask for was never issued here.
+        let sane = u64::from(payload.s) <= crate::pagination::MAX_DEPTH;
+        (ours && sane)
             .then(|| payload.k.parse().ok())
             .flatten()
+            .map(|after| Position {
+                after,
+                skip: payload.s,
+            })
     }
 
     /// HMAC takes keys of any length, so this is `None` never in practice.
@@ -176,8 +199,13 @@ mod tests {
         let other = CompanyId::parse("evil").unwrap();
         let email = [(Searchable::Field(ProfileField::Email), "a@x.com".to_owned())];
         let scope_a = scope(&email, false);
-        let cursor = key(1).issue(&company, &scope_a, 42).unwrap();
-        assert_eq!(key(1).check(&cursor, &company, &scope_a), Some(42));
+        let at = |after, skip| Position { after, skip };
+        let cursor = key(1).issue(&company, &scope_a, at(42, 0)).unwrap();
+        assert_eq!(key(1).check(&cursor, &company, &scope_a), Some(at(42, 0)));
+        let skipping = key(1).issue(&company, &scope_a, at(42, 7)).unwrap();
+        assert_eq!(key(1).check(&skipping, &company, &scope_a), Some(at(42, 7)));
+        let too_deep = key(1).issue(&company, &scope_a, at(42, 10_001)).unwrap();
+        assert_eq!(key(1).check(&too_deep, &company, &scope_a), None);
         assert_eq!(
             key(2).check(&cursor, &company, &scope_a),
             None,

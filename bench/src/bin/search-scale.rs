@@ -100,7 +100,14 @@ async fn run(args: Args) -> Result<(), Failure> {
         companies.push((size, company, seconds));
     }
 
-    let shapes = ["identifier", "name", "page 1", "page 50", "cursor walk"];
+    let shapes = [
+        "identifier",
+        "name",
+        "two filters",
+        "page 1",
+        "page 50",
+        "cursor walk",
+    ];
     // measured[shape][size] = (latencies, costs)
     let mut measured: Vec<Vec<(Vec<Duration>, Vec<SearchCost>)>> =
         vec![vec![(Vec::new(), Vec::new()); companies.len()]; shapes.len()];
@@ -151,6 +158,11 @@ async fn run(args: Args) -> Result<(), Failure> {
 fn describe(shape: &str) -> &'static str {
     match shape {
         "identifier" => "`{\"email\": …}`, one profile, per_page 5",
+        "two filters" => {
+            "`{\"lastname\": \"Soto\", \"timezone\": \"America/Santiago\"}`: the lastname's index \
+             (every profile) read, the time zone (one profile in ten) checked on the profiles \
+             read; per_page 5, page 1"
+        }
         "name" => "`{\"name\": …}` matching 20 profiles, per_page 20",
         "page 1" => "`{}`, page 1, per_page 5",
         "page 50" => "`{}`, page 50, per_page 5",
@@ -203,6 +215,25 @@ async fn sample(
             );
             let (latency, page) = timed_search(store, &q).await?;
             expect(page.profiles.len() == PER_NAME, "name: 20 profiles")?;
+            timed(latency, page.cost);
+        }
+        "two filters" => {
+            let q = query(
+                vec![
+                    (Searchable::Field(ProfileField::Lastname), "Soto".to_owned()),
+                    (
+                        Searchable::Field(ProfileField::Timezone),
+                        "America/Santiago".to_owned(),
+                    ),
+                ],
+                0,
+                5,
+            );
+            let (latency, page) = timed_search(store, &q).await?;
+            expect(
+                page.profiles.len() == 5 && page.more,
+                "two filters: a full page",
+            )?;
             timed(latency, page.cost);
         }
         "page 1" | "page 50" => {
@@ -301,7 +332,8 @@ fn new_profile(
         "lastname": "Soto",
         "birthday": "17-05-1990",
         "nationality": "CHL",
-        "timezone": "America/Santiago",
+        // One profile in ten (all of them active) for the two-filter shape.
+        "timezone": if n % 10 == 7 { "America/Santiago" } else { "UTC" },
     });
     let map = fields.as_object().ok_or("profile fields")?;
     let attributes = ProfileAttributes::parse(map).map_err(|e| e.to_string())?;

@@ -1,6 +1,7 @@
 //! Domain types that parse their input once, so the rest of the code can trust them.
 
 mod birthday;
+mod canonical;
 mod company_id;
 mod date_bound;
 mod email;
@@ -12,6 +13,7 @@ mod profile_id;
 mod text;
 
 pub use birthday::Birthday;
+pub use canonical::{canonical, identifier_text, is_format};
 pub use company_id::CompanyId;
 pub use date_bound::{BoundSide, parse_date_bound};
 pub use email::Email;

@@ -3,6 +3,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use super::canonical::{canonical, identifier_text};
 use super::{
     Birthday, BoundedText, Email, InvalidValue, Nationality, PhoneNumber, ProfileField, TextRules,
 };
@@ -39,6 +40,12 @@ impl fmt::Display for AttributeError {
 const IDENTIFIER: TextRules = TextRules {
     max_chars: 64,
     allow_spaces: false,
+};
+/// National ids are written with spaces, dots and hyphens in many countries; they are compared
+/// without them (`canonical`).
+const NATIONAL_ID: TextRules = TextRules {
+    max_chars: 64,
+    allow_spaces: true,
 };
 const PERSON_NAME: TextRules = TextRules {
     max_chars: 128,
@@ -105,12 +112,21 @@ impl ProfileAttributes {
 /// Parses one value with the rules of its field and returns its canonical form.
 pub fn parse_value(field: ProfileField, raw: &str) -> Result<String, InvalidValue> {
     Ok(match field {
-        ProfileField::Email => Email::parse(raw)?.into_inner(),
-        ProfileField::PhoneNumber => PhoneNumber::parse(raw)?.into_inner(),
+        // Identifiers: NFKC, and no invisible format characters (§6); compared elsewhere in
+        // their canonical form (`canonical`).
+        ProfileField::Email => Email::parse(&identifier_text(raw)?)?.into_inner(),
+        ProfileField::PhoneNumber => PhoneNumber::parse(&identifier_text(raw)?)?.into_inner(),
         ProfileField::Nationality => Nationality::parse(raw)?.into_inner(),
         ProfileField::Birthday => Birthday::parse(raw)?.into_inner(),
-        ProfileField::Nin | ProfileField::Username | ProfileField::Origin => {
-            BoundedText::parse(raw, IDENTIFIER)?.into_inner()
+        ProfileField::Nin => {
+            let nin = BoundedText::parse(&identifier_text(raw)?, NATIONAL_ID)?.into_inner();
+            if canonical(ProfileField::Nin, &nin).is_empty() {
+                return Err(InvalidValue("must contain letters or digits"));
+            }
+            nin
+        }
+        ProfileField::Username | ProfileField::Origin => {
+            BoundedText::parse(&identifier_text(raw)?, IDENTIFIER)?.into_inner()
         }
         ProfileField::Name | ProfileField::Lastname => {
             BoundedText::parse(raw, PERSON_NAME)?.into_inner()

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use super::{PROFILE_NOT_ACTIVE, respond};
 use crate::app::App;
 use crate::company::{Authenticator, CompanyConfig, LoginForm};
-use crate::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId};
+use crate::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId, canonical};
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
 use crate::password::{Password, Verification};
@@ -184,9 +184,10 @@ async fn find(
     // Fields of the form outside the lookup set (e.g. `origin`) must match the profile too.
     let record = record.filter(|r| {
         identifiers.is_some_and(|identifiers| {
-            form.identifiers
-                .iter()
-                .all(|f| r.profile.attributes.get(*f) == identifiers.get(*f))
+            form.identifiers.iter().all(|f| {
+                let (own, sent) = (r.profile.attributes.get(*f), identifiers.get(*f));
+                own.map(|v| canonical(*f, v)) == sent.map(|v| canonical(*f, v))
+            })
         })
     });
     Ok(match record {

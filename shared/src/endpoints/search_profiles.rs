@@ -40,7 +40,7 @@ async fn search(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         ApiError::internal(RESOURCE, "no cursor key: CURSOR_KEY_SECRET_ARN is not set")
     })?;
     let scope = cursor::scope(&filters, include_disabled);
-    let after = match &cursor {
+    let position = match &cursor {
         None => None,
         Some(cursor) => Some(key.check(cursor, &company, &scope).ok_or_else(|| {
             ApiError::bad_request(
@@ -56,11 +56,10 @@ async fn search(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         company: company.clone(),
         filters,
         include_disabled,
-        after,
-        offset: if after.is_some() {
-            0
-        } else {
-            (page.page as usize - 1) * page.per_page as usize
+        after: position.map(|p| p.after),
+        offset: match position {
+            Some(position) => position.skip as usize,
+            None => (page.page as usize - 1) * page.per_page as usize,
         },
         limit: page.per_page as usize,
     };
@@ -90,8 +89,12 @@ async fn search(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         .collect();
     let mut response = success(200, RESOURCE, Some(Value::Array(data)), "Found");
     if let (true, Some(last)) = (found.more, found.last_key) {
+        let position = cursor::Position {
+            after: last,
+            skip: u32::try_from(found.skip).unwrap_or(u32::MAX),
+        };
         let next = key
-            .issue(&company, &scope, last)
+            .issue(&company, &scope, position)
             .ok_or_else(|| ApiError::internal(RESOURCE, "cursor not signed"))?;
         let link = next_link(req, &company, &next, page.per_page, include_disabled);
         if let Ok(value) = HeaderValue::from_str(&link) {

@@ -87,8 +87,13 @@ impl Searchable {
         self.key_in_shard(company, shard(id), value)
     }
 
-    /// The index partition of `value` in `shard` (ignored when the value is not sharded).
+    /// The index partition of `value` in `shard` (ignored when the value is not sharded), by
+    /// the value's canonical form, so a search finds look-alike spellings of an identifier.
     pub fn key_in_shard(self, company: &CompanyId, shard: u128, value: &str) -> String {
+        let value = match self {
+            Self::Field(field) => crate::domain::canonical(field, value),
+            Self::IdentificationProvider => std::borrow::Cow::Borrowed(value),
+        };
         if self.sharded() {
             format!("company#{company}#{shard}#{value}")
         } else {

@@ -42,7 +42,8 @@ pub fn identifier(
 ) -> Option<String> {
     let mut key = format!("company#{company}#identifier#{}", set.name());
     for field in set.fields() {
-        let value = attributes.get(*field)?;
+        // The canonical form: look-alike values reserve the same key.
+        let value = crate::domain::canonical(*field, attributes.get(*field)?);
         // Writing to a String cannot fail.
         let _ = write!(key, "#{}:{value}", value.len());
     }

@@ -43,6 +43,23 @@ pub enum EraseOutcome {
     NotFound,
 }
 
+impl Versioned {
+    /// Whether this profile's reservations are `identifier_keys` and its index attributes the
+    /// ones its values give now (`idp-admin rekey`: keys written before identifiers had a
+    /// canonical form are not).
+    pub fn keys_are(&self, company: &CompanyId, identifier_keys: &[String]) -> bool {
+        let wanted: BTreeSet<&String> = identifier_keys.iter().collect();
+        let held: BTreeSet<&String> = self.identifier_keys.iter().collect();
+        let id = self.profile.id;
+        wanted == held
+            && self.profile.attributes.iter().all(|(field, value)| {
+                let searchable = Searchable::Field(field);
+                get_s(&self.item, &searchable.attribute())
+                    == Some(searchable.key(company, id, value).as_str())
+            })
+    }
+}
+
 impl Store {
     /// The profile item, strongly consistent, with its version and reservations.
     pub async fn profile_for_change(

@@ -36,7 +36,9 @@ pub use migration::{
     EXPORT_PAGE, ExportedItems, ImportOutcome, ShardPosition, export_shards, import_items,
 };
 pub use profiles::{CreateOutcome, NewProfile, new_profile_items};
-pub use search::{MAX_EXAMINED, SearchCost, SearchPage, SearchQuery};
+pub use search::{
+    EXAMINE_EXTRA, EXAMINE_PER_ENTRY, SearchCost, SearchPage, SearchQuery, examine_budget,
+};
 pub use tokens::{ChangeOutcome, IssueOutcome, TokenCheck};
 
 use aws_sdk_dynamodb::Client;

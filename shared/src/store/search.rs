@@ -14,12 +14,24 @@ use super::attributes::{Item, get_s, key, s};
 use super::index::{DISABLED_OFFSET, LIST_KEY, ORD, SHARDS, Searchable};
 use super::profiles::profile_from_item;
 use super::{Store, StoreError, keys};
-use crate::domain::{CompanyId, ProfileField};
+use crate::domain::{CompanyId, ProfileField, canonical};
 use crate::profile::Profile;
 
-/// Filters other than the index's are checked on the profiles read; a page looks at most at
-/// this many index entries for them.
-pub const MAX_EXAMINED: usize = 10_000;
+/// Filters other than the index's are checked on the profiles read. A page examines at most
+/// `EXAMINE_PER_ENTRY × (per_page + 1) + EXAMINE_EXTRA` index entries for them (and reads at
+/// most that many profiles): 124 for the default 5 a page, 504 at the largest 100. While more
+/// may match, a page that reaches the bound ends there, short or even empty, with a
+/// continuation from the last entry it examined: its reads follow the page, never the
+/// company's size or how rare the match is.
+pub const EXAMINE_PER_ENTRY: usize = 4;
+pub const EXAMINE_EXTRA: usize = 100;
+
+/// The most index entries a page with residual filters examines.
+pub fn examine_budget(limit: usize) -> usize {
+    EXAMINE_PER_ENTRY
+        .saturating_mul(limit.saturating_add(1))
+        .saturating_add(EXAMINE_EXTRA)
+}
 
 /// The order filters are preferred in as the index to read: nearly unique values first.
 const SELECTIVITY: [Searchable; 11] = [
@@ -48,13 +60,16 @@ pub struct SearchQuery {
     pub limit: usize,
 }
 
-/// The profiles of the window, whether any profile follows it, and the creation key of the
-/// last one (where a cursor continues).
+/// The profiles of the window, whether more may follow, and where a continuation starts: after
+/// the creation key `last_key` (the last profile returned, or the last entry examined when the
+/// examination bound ended the page), skipping `skip` more matches (what is left of the
+/// offset when the bound ended the page before the window).
 #[derive(Debug, Clone)]
 pub struct SearchPage {
     pub profiles: Vec<Profile>,
     pub more: bool,
     pub last_key: Option<u128>,
+    pub skip: usize,
     pub cost: SearchCost,
 }
 
@@ -141,10 +156,12 @@ impl Store {
             .collect();
         let exact = query.filters.len() <= usize::from(lead.is_some());
         let wanted = query.offset + query.limit + 1;
+        let budget = examine_budget(query.limit);
         let chunk = if exact {
             first_chunk(wanted, streams.len())
         } else {
-            100
+            // Every stream's share of the bound, as for the exact window.
+            first_chunk(budget, streams.len()).min(100)
         };
         let mut cost = SearchCost::default();
         self.fill_all(&index, &attribute, &mut streams, chunk, &mut cost)
@@ -152,7 +169,9 @@ impl Store {
 
         let mut matched: Vec<(u128, Profile)> = Vec::new();
         let mut examined = 0usize;
+        let mut last_examined = None;
         let mut candidates: Vec<(u128, String)> = Vec::new();
+        let mut bounded = false;
         loop {
             let next = self
                 .next_entry(&index, &attribute, &mut streams, chunk, &mut cost)
@@ -160,6 +179,7 @@ impl Store {
             let finished = next.is_none();
             if let Some(entry) = next {
                 examined += 1;
+                last_examined = Some(entry.0);
                 if exact {
                     // The index decides membership: only the window's profiles are read.
                     if examined > query.offset {
@@ -170,8 +190,9 @@ impl Store {
                 }
             }
             let batch_full = candidates.len() >= if exact { query.limit + 1 } else { 100 };
-            // Only the residual filters' scan is bounded: the window itself is (by `Page`).
-            let exhausted = !exact && examined >= MAX_EXAMINED;
+            // Only the residual filters' scan needs the bound: the exact window is bounded by
+            // `Page` already.
+            let exhausted = !exact && examined >= budget;
             if batch_full || finished || exhausted {
                 let profiles = self.profiles_by_key(&candidates, &mut cost).await?;
                 candidates.clear();
@@ -182,21 +203,38 @@ impl Store {
             } else {
                 matched.len().saturating_sub(query.offset)
             };
-            if have > query.limit || finished || exhausted {
+            if have > query.limit || finished {
+                break;
+            }
+            if exhausted {
+                bounded = streams.iter().any(|s| !s.buffer.is_empty() || !s.done);
                 break;
             }
         }
+        let skipped = if exact {
+            query.offset
+        } else {
+            matched.len().min(query.offset)
+        };
         let mut window: Vec<(u128, Profile)> = if exact {
             matched
         } else {
             matched.into_iter().skip(query.offset).collect()
         };
-        let more = window.len() > query.limit;
+        let full = window.len() > query.limit;
         window.truncate(query.limit);
+        let (more, last_key, skip) = if full || !bounded {
+            (full, window.last().map(|(key, _)| *key), 0)
+        } else {
+            // The bound ended the page with entries left: continue after the last one
+            // examined (every entry up to it was checked), with what is left of the offset.
+            (true, last_examined, query.offset - skipped)
+        };
         Ok(SearchPage {
-            last_key: window.last().map(|(key, _)| *key),
+            last_key,
             profiles: window.into_iter().map(|(_, p)| p).collect(),
             more,
+            skip,
             cost,
         })
     }
@@ -387,7 +425,10 @@ fn matches(profile: &Profile, query: &SearchQuery) -> bool {
             .filters
             .iter()
             .all(|(searchable, value)| match searchable {
-                Searchable::Field(field) => profile.attributes.get(*field) == Some(value.as_str()),
+                Searchable::Field(field) => profile
+                    .attributes
+                    .get(*field)
+                    .is_some_and(|own| canonical(*field, own) == canonical(*field, value)),
                 Searchable::IdentificationProvider => {
                     profile.identification_provider.as_deref() == Some(value.as_str())
                 }
