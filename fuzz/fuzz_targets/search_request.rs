@@ -22,7 +22,7 @@
 
 #![no_main]
 
-use idp_core::cursor::{CursorKey, scope};
+use idp_core::cursor::{CursorKey, Position, scope};
 use idp_core::domain::CompanyId;
 use idp_core::endpoints::search_profiles::{SearchRequest, parse_filters};
 use idp_core::request::MAX_BODY_BYTES;
@@ -194,7 +194,10 @@ fn check_cursor(request: &SearchRequest) {
     if let Some(sent) = &request.cursor {
         assert_eq!(key.check(sent, &company, &here), None, "a forged cursor was accepted");
     }
-    let position = u128::from(request.page.page) << 64 | u128::from(request.page.per_page);
+    let position = Position {
+        after: u128::from(request.page.page) << 64 | u128::from(request.page.per_page),
+        skip: request.page.per_page,
+    };
     let issued = key.issue(&company, &here, position).expect("a cursor is signed");
     assert_eq!(key.check(&issued, &company, &here), Some(position));
     assert_eq!(key.check(&issued, &other, &here), None, "another company");

@@ -114,7 +114,15 @@ pub fn parse_value(field: ProfileField, raw: &str) -> Result<String, InvalidValu
     Ok(match field {
         // Identifiers: NFKC, and no invisible format characters (§6); compared elsewhere in
         // their canonical form (`canonical`).
-        ProfileField::Email => Email::parse(&identifier_text(raw)?)?.into_inner(),
+        ProfileField::Email => {
+            let email = Email::parse(&identifier_text(raw)?)?.into_inner();
+            // Lower-casing can undo NFKC for a few characters: what is stored must parse to
+            // itself, or it would not be found again.
+            if Email::parse(&identifier_text(&email)?)?.into_inner() != email {
+                return Err(InvalidValue("is not a valid e-mail address"));
+            }
+            email
+        }
         ProfileField::PhoneNumber => PhoneNumber::parse(&identifier_text(raw)?)?.into_inner(),
         ProfileField::Nationality => Nationality::parse(raw)?.into_inner(),
         ProfileField::Birthday => Birthday::parse(raw)?.into_inner(),
