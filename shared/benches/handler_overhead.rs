@@ -78,8 +78,7 @@ use idp_core::auth::{ClaimRules, Introspection, JwtKeys, JwtVerifier, TokenVerif
 use idp_core::company::CompanyConfig;
 use idp_core::domain::{CompanyId, ProfileId};
 use idp_core::endpoints::{
-    add_password, create_profile, login, password_change, patch_profile, profile_status,
-    show_profile,
+    create_profile, login, password_change, patch_profile, profile_status, show_profile,
 };
 use idp_core::envelope::Resource;
 use idp_core::mail::{Mailer, SesMailer};
@@ -1151,7 +1150,7 @@ fn bench_components(c: &mut Criterion, fixture: &Fixture, clocks: &[Clock]) {
         .block_on(app.store.get_profile(&fixture.company, fixture.profile_id))
         .unwrap()
         .unwrap();
-    let own = add_password::own_data(&profile);
+    let own = idp_core::password::own_data(&profile);
     let policies: Vec<(&str, Password)> = [
         ("password_policy_add_password", PASSWORD),
         ("password_policy_confirm", NEW_PASSWORD),

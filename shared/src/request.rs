@@ -5,6 +5,7 @@ use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
+use crate::domain::ProfileField;
 use crate::envelope::Resource;
 use crate::error::ApiError;
 
@@ -170,6 +171,27 @@ fn capitalised(text: &str) -> String {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
+}
+
+/// Parses `?fields=email,name`, keeping the API's field order and dropping repeats.
+pub fn requested_fields(query: Option<&str>) -> Result<Vec<ProfileField>, ApiError> {
+    let Some(query) = query else {
+        return Ok(Vec::new());
+    };
+    let mut fields = Vec::new();
+    for name in query.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let field: ProfileField = name.parse().map_err(|_| {
+            let shown = crate::request::shown_name(name);
+            ApiError::bad_request(
+                Resource::Profile,
+                format!("Query parameter `fields` names an unknown field `{shown}`"),
+            )
+        })?;
+        fields.push(field);
+    }
+    fields.sort();
+    fields.dedup();
+    Ok(fields)
 }
 
 #[cfg(test)]

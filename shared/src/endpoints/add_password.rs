@@ -9,11 +9,10 @@ use serde_json::{Map, Value};
 use super::{PROFILE_NOT_ACTIVE, profile_id};
 use crate::app::App;
 use crate::company::{Authenticator, CompanyConfig};
-use crate::domain::{CompanyId, ProfileField};
+use crate::domain::CompanyId;
 use crate::envelope::{Resource, success};
 use crate::error::{ApiError, InResource};
-use crate::password::{Password, check_policy};
-use crate::profile::Profile;
+use crate::password::{Password, check_policy, own_data};
 use crate::request::from_object;
 use crate::store::SetPassword;
 
@@ -125,19 +124,4 @@ fn password_of(credentials: Option<&Value>) -> Option<&str> {
     }
     let raw = map.get("password")?.as_str()?;
     (!raw.is_empty()).then_some(raw)
-}
-
-/// The profile's own values a password must not be built from.
-pub fn own_data(profile: &Profile) -> Vec<&str> {
-    [
-        ProfileField::Nin,
-        ProfileField::Username,
-        ProfileField::Email,
-        ProfileField::PhoneNumber,
-        ProfileField::Name,
-        ProfileField::Lastname,
-    ]
-    .into_iter()
-    .filter_map(|field| profile.attributes.get(field))
-    .collect()
 }

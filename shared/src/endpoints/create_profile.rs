@@ -12,7 +12,7 @@ use crate::company::CompanyConfig;
 use crate::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId};
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
-use crate::request::{parse_json, query_param};
+use crate::request::{parse_json, query_param, requested_fields};
 use crate::store::{CreateOutcome, NewProfile, keys};
 
 const RESOURCE: Resource = Resource::Profile;
@@ -175,27 +175,6 @@ fn created_data(profile: &NewProfile, shown: &[ProfileField]) -> Value {
         profile.identification_provider.clone().into(),
     );
     Value::Object(data)
-}
-
-/// Parses `?fields=email,name`, keeping the API's field order and dropping repeats.
-pub fn requested_fields(query: Option<&str>) -> Result<Vec<ProfileField>, ApiError> {
-    let Some(query) = query else {
-        return Ok(Vec::new());
-    };
-    let mut fields = Vec::new();
-    for name in query.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        let field: ProfileField = name.parse().map_err(|_| {
-            let shown = crate::request::shown_name(name);
-            ApiError::bad_request(
-                RESOURCE,
-                format!("Query parameter `fields` names an unknown field `{shown}`"),
-            )
-        })?;
-        fields.push(field);
-    }
-    fields.sort();
-    fields.dedup();
-    Ok(fields)
 }
 
 #[cfg(test)]

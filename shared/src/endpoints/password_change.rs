@@ -9,7 +9,6 @@ use rand::Rng;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::add_password::own_data;
 use super::{PROFILE_NOT_ACTIVE, respond};
 use crate::app::App;
 use crate::company::{AccessType, CompanyConfig, IdentifierSet};
@@ -17,7 +16,7 @@ use crate::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId};
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
 use crate::mail::{Message, default_sender};
-use crate::password::{Password, check_policy};
+use crate::password::{Password, check_policy, own_data};
 use crate::request::parse_json;
 use crate::store::{ChangeOutcome, IdentifierOwner, IssueOutcome, keys, now_ms};
 

@@ -8,7 +8,6 @@ use lambda_http::http::HeaderValue;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
 
-use super::create_profile::requested_fields;
 use super::{parse_disabled, respond};
 use crate::app::App;
 use crate::cursor;
@@ -17,7 +16,7 @@ use crate::envelope::{Resource, success};
 use crate::error::ApiError;
 use crate::pagination::Page;
 use crate::profile::Profile;
-use crate::request::{body_bytes, parse_json_bytes, query_param};
+use crate::request::{body_bytes, parse_json_bytes, query_param, requested_fields};
 use crate::store::SearchQuery;
 use crate::store::index::Searchable;
 

@@ -15,7 +15,7 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use subtle::ConstantTimeEq;
 
-use super::hasher::HashParams;
+use super::params::HashParams;
 
 /// The longest hash string accepted: far above every family's own length (a PHC string with a
 /// 64-byte salt and digest is under 200 characters).

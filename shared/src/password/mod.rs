@@ -4,11 +4,13 @@
 mod hasher;
 mod imported;
 pub mod legacy;
+mod params;
 mod policy;
 mod secret;
 
-pub use hasher::{HashParams, Passwords, Verification};
+pub use hasher::{Passwords, Verification};
 pub use imported::{ImportedHash, WRAP_PREFIX};
 pub use legacy::HashError;
-pub use policy::check as check_policy;
+pub use params::HashParams;
+pub use policy::{check as check_policy, own_data};
 pub use secret::{MAX_PASSWORD_BYTES, Password, TooLong};

@@ -4,6 +4,8 @@
 
 use super::Password;
 use crate::company::PasswordPolicy;
+use crate::domain::ProfileField;
+use crate::profile::Profile;
 
 /// Identifiers shorter than this are too generic to refuse inside a password.
 const MIN_IDENTIFIER_CHARS: usize = 4;
@@ -48,6 +50,21 @@ pub fn check(policy: &PasswordPolicy, password: &Password, context: &[&str]) -> 
         return Err(format!("Password is too easy to guess{why}"));
     }
     Ok(())
+}
+
+/// The profile's own values a password must not be built from.
+pub fn own_data(profile: &Profile) -> Vec<&str> {
+    [
+        ProfileField::Nin,
+        ProfileField::Username,
+        ProfileField::Email,
+        ProfileField::PhoneNumber,
+        ProfileField::Name,
+        ProfileField::Lastname,
+    ]
+    .into_iter()
+    .filter_map(|field| profile.attributes.get(field))
+    .collect()
 }
 
 #[cfg(test)]
