@@ -285,7 +285,7 @@ async fn write_line(shared: &Shared, parsed: ImportLine) -> Outcome {
             Ok(ImportOutcome::IdentifierTaken) => {
                 return rejected(&ApiError::bad_request(
                     idp_core::Resource::Profile,
-                    idp_core::endpoints::create_profile::ALREADY_PRESENT,
+                    idp_core::registration::ALREADY_PRESENT,
                 ));
             }
             Err(StoreError::Unavailable(_)) if attempt + 1 < WRITE_ATTEMPTS => {

@@ -15,6 +15,7 @@ pub mod migration;
 pub mod pagination;
 pub mod password;
 pub mod profile;
+pub mod registration;
 pub mod request;
 pub mod sdk;
 pub mod store;

@@ -7,9 +7,9 @@ use serde_json::{Map, Value};
 
 use crate::company::CompanyConfig;
 use crate::domain::{CompanyId, ProfileId};
-use crate::endpoints::create_profile::{ProfileRequest, checked_profile};
 use crate::envelope::Resource;
 use crate::error::ApiError;
+use crate::registration::{ProfileRequest, checked_profile};
 use crate::request::parse_json_bytes;
 use crate::store::NewProfile;
 

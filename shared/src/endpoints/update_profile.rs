@@ -6,12 +6,12 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::create_profile::{ALREADY_PRESENT, MISSING_IDENTIFIERS, MISSING_REQUIRED};
 use super::{PROFILE_NOT_ACTIVE, profile_id};
 use crate::app::App;
 use crate::domain::{CompanyId, ProfileAttributes};
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
+use crate::registration::{ALREADY_PRESENT, MISSING_IDENTIFIERS, MISSING_REQUIRED};
 use crate::request::{from_object, shown_name};
 use crate::store::{UpdateOutcome, keys};
 
