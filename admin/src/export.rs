@@ -9,7 +9,6 @@ use std::fs::OpenOptions;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
-use idp_core::domain::CompanyId;
 use idp_core::store::{Store, Tables, export_shards};
 
 use crate::progress::Progress;
@@ -28,8 +27,7 @@ pub struct Summary {
 }
 
 pub async fn run(options: Options) -> Result<Summary, String> {
-    let company = CompanyId::parse(&options.company)
-        .ok_or_else(|| format!("`{}` is not a valid company id", options.company))?;
+    let company = crate::company_id(&options.company)?;
     let mut out: Box<dyn Write> = match &options.output {
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
         Some(path) => {

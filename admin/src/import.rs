@@ -64,8 +64,7 @@ enum Outcome {
 }
 
 pub async fn run(options: Options) -> Result<Summary, String> {
-    let company = CompanyId::parse(&options.company)
-        .ok_or_else(|| format!("`{}` is not a valid company id", options.company))?;
+    let company = crate::company_id(&options.company)?;
     let (input, total_bytes): (Box<dyn Read + Send>, Option<u64>) =
         if options.file == Path::new("-") {
             (Box::new(std::io::stdin()), None)
@@ -84,15 +83,7 @@ pub async fn run(options: Options) -> Result<Summary, String> {
             PathBuf::from(name)
         }
     });
-    let store = Store::new(
-        idp_core::store::bulk_dynamodb_client().await,
-        options.tables,
-    );
-    let config = store
-        .company_config(company.as_str())
-        .await
-        .map_err(|e| format!("reading the company's configuration: {e}"))?
-        .ok_or_else(|| format!("company `{company}` has no configuration (idp-admin load)"))?;
+    let (store, config) = crate::store_with_config(&company, options.tables).await?;
     let passwords = Passwords::new(HashParams::from_env()?)?;
     let mut rejects = BufWriter::new(
         File::create(&rejects_path).map_err(|e| format!("{}: {e}", rejects_path.display()))?,

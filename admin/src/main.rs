@@ -115,6 +115,26 @@ struct TableArgs {
     companies_table: String,
 }
 
+/// A company id given on the command line, or the sentence saying why it is not one.
+pub(crate) fn company_id(raw: &str) -> Result<idp_core::domain::CompanyId, String> {
+    idp_core::domain::CompanyId::parse(raw)
+        .ok_or_else(|| format!("`{raw}` is not a valid company id"))
+}
+
+/// The bulk client's store over `tables`, and `company`'s configuration (which must exist).
+pub(crate) async fn store_with_config(
+    company: &idp_core::domain::CompanyId,
+    tables: Tables,
+) -> Result<(idp_core::store::Store, idp_core::company::CompanyConfig), String> {
+    let store = idp_core::store::Store::new(idp_core::store::bulk_dynamodb_client().await, tables);
+    let config = store
+        .company_config(company.as_str())
+        .await
+        .map_err(|e| format!("reading the company's configuration: {e}"))?
+        .ok_or_else(|| format!("company `{company}` has no configuration (idp-admin load)"))?;
+    Ok((store, config))
+}
+
 impl TableArgs {
     fn tables(self) -> Tables {
         Tables {

@@ -4,7 +4,7 @@
 //! hold keys made from their values as sent (`Admin`, `12.345.678-5`), which a lookup by the
 //! canonical form would no longer find.
 //!
-//! Each profile is read (with its version) and, when its keys are not the canonical ones,
+//! The listing index gives the ids; each profile is read once (with its version) and, when its keys are not the canonical ones,
 //! rewritten through the update's own transaction with its values unchanged: the canonical
 //! reservations put only if free, the old ones released, the index attributes recomputed, all
 //! conditioned on the version read. Two profiles whose identifiers were different before and
@@ -33,31 +33,17 @@ pub struct Summary {
 const STALE_RETRIES: usize = 5;
 
 pub async fn run(options: Options) -> Result<Summary, String> {
-    let company = CompanyId::parse(&options.company)
-        .ok_or_else(|| format!("`{}` is not a valid company id", options.company))?;
-    let store = Store::new(
-        idp_core::store::bulk_dynamodb_client().await,
-        options.tables,
-    );
-    let config = store
-        .company_config(company.as_str())
-        .await
-        .map_err(|e| format!("reading the company's configuration: {e}"))?
-        .ok_or_else(|| format!("company `{company}` has no configuration"))?;
+    let company = crate::company_id(&options.company)?;
+    let (store, config) = crate::store_with_config(&company, options.tables).await?;
     let mut summary = Summary::default();
     for shard in export_shards() {
         let mut position = None;
         loop {
-            let (page, next) = store
-                .export_page(&company, shard, position)
+            let (ids, next) = store
+                .profile_ids_page(&company, shard, position)
                 .await
                 .map_err(|e| format!("reading shard {shard}: {e}"))?;
-            for items in &page {
-                let line = items.to_line().map_err(|e| format!("shard {shard}: {e}"))?;
-                let id = line["uuid"]
-                    .as_str()
-                    .and_then(ProfileId::parse)
-                    .ok_or_else(|| format!("shard {shard}: a profile without its uuid"))?;
+            for id in ids {
                 summary.profiles += 1;
                 match rekey_one(&store, &company, &config, id).await? {
                     Rekeyed::Yes => summary.rekeyed += 1,
@@ -97,11 +83,7 @@ async fn rekey_one(
             return Ok(Rekeyed::AlreadyCanonical);
         };
         let attributes = &current.profile.attributes;
-        let wanted: Vec<String> = config
-            .identifier_sets
-            .iter()
-            .filter_map(|set| keys::identifier(company, set, attributes))
-            .collect();
+        let wanted = keys::identifier_keys(company, &config.identifier_sets, attributes);
         if current.keys_are(company, &wanted) {
             return Ok(Rekeyed::AlreadyCanonical);
         }

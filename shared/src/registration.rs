@@ -64,11 +64,7 @@ pub fn checked_profile(
             format!("Profile field `{field}` is not allowed by register type `{register_type}`"),
         ));
     }
-    let identifier_keys: Vec<String> = config
-        .identifier_sets
-        .iter()
-        .filter_map(|set| keys::identifier(&company, set, &attributes))
-        .collect();
+    let identifier_keys = keys::identifier_keys(&company, &config.identifier_sets, &attributes);
     if identifier_keys.is_empty() {
         return Err(ApiError::bad_request(RESOURCE, MISSING_IDENTIFIERS));
     }

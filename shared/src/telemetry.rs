@@ -38,9 +38,11 @@ const OWN_TARGETS: [&str; 2] = ["idp_core", "idp_admin"];
 /// or quieter from every other crate (`Level`s compare more verbose as greater).
 fn never_verbose_elsewhere(meta: &tracing::Metadata<'_>) -> bool {
     *meta.level() <= tracing::Level::INFO
-        || OWN_TARGETS
-            .iter()
-            .any(|own| meta.target() == *own || meta.target().starts_with(&format!("{own}::")))
+        || OWN_TARGETS.iter().any(|own| {
+            meta.target()
+                .strip_prefix(own)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+        })
 }
 
 /// JSON lines on stdout, which Lambda sends to CloudWatch.

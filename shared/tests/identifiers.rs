@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use common::*;
 use idp_core::App;
-use idp_core::endpoints::{login, patch_profile, search_profiles};
+use idp_core::endpoints::{login, search_profiles};
 use serde_json::{Value, json};
 
 fn profile(nin: &str, username: &str, email: &str) -> Value {
@@ -102,16 +102,7 @@ async fn look_alike_identifiers_are_one_identifier() {
             "{body}"
         );
     }
-    let (status, _) = call(
-        &app,
-        patch_profile::handle,
-        "PATCH",
-        &format!("/v1/companies/{company}/profiles/{uuid}"),
-        &[("company_id", &company), ("uuid", &uuid)],
-        &company,
-        &json!({"operation": "credentials", "credentials": {"password": "violet tractor umbrella 42"}}),
-    )
-    .await;
+    let (status, _) = add_password(&app, &company, &uuid, "violet tractor umbrella 42").await;
     assert_eq!(status, 201);
     let (status, body) = call(
         &app,

@@ -14,9 +14,7 @@ use common::*;
 use idp_core::App;
 use idp_core::company::LockoutPolicy;
 use idp_core::domain::{CompanyId, ProfileId};
-use idp_core::endpoints::patch_profile;
 use idp_core::store::{Attempt, LoginEnd};
-use serde_json::json;
 
 /// An active profile with a password in a company of its own.
 async fn profile_with_password(app: &Arc<App>) -> (CompanyId, ProfileId) {
@@ -24,16 +22,7 @@ async fn profile_with_password(app: &Arc<App>) -> (CompanyId, ProfileId) {
     let (status, created) = create(app, &company, &body_with(person(1)), None).await;
     assert_eq!(status, 201, "{created}");
     let uuid = created["data"]["uuid"].as_str().unwrap().to_owned();
-    let (status, _) = call(
-        app,
-        patch_profile::handle,
-        "PATCH",
-        &format!("/v1/companies/{company}/profiles/{uuid}"),
-        &[("company_id", &company), ("uuid", &uuid)],
-        &company,
-        &json!({"operation": "credentials", "credentials": {"password": "violet tractor umbrella 42"}}),
-    )
-    .await;
+    let (status, _) = add_password(app, &company, &uuid, "violet tractor umbrella 42").await;
     assert_eq!(status, 201);
     (
         CompanyId::parse(&company).unwrap(),
@@ -66,6 +55,15 @@ async fn burst(
         attempts.push(task.await.unwrap());
     }
     attempts
+}
+
+/// One attempt from a count of 0, which must be counted: its count.
+async fn reserve(app: &App, company: &CompanyId, id: ProfileId, policy: &LockoutPolicy) -> u32 {
+    let attempt = app.store.reserve_login_attempt(company, id, 0, policy);
+    match attempt.await.unwrap() {
+        Attempt::Reserved { count } => count,
+        Attempt::Refused => panic!("refused"),
+    }
 }
 
 fn reserved(attempts: &[Attempt]) -> usize {
@@ -112,14 +110,7 @@ async fn a_right_password_inside_a_burst_that_locked_the_profile_does_not_log_in
     let policy = LockoutPolicy::default();
 
     // Alone, the right password's attempt clears its own count.
-    let Attempt::Reserved { count } = app
-        .store
-        .reserve_login_attempt(&company, id, 0, &policy)
-        .await
-        .unwrap()
-    else {
-        panic!("refused");
-    };
+    let count = reserve(&app, &company, id, &policy).await;
     assert_eq!(count, 1);
     let end = app.store.finish_login(&company, id, count, None).await;
     assert_eq!(end.unwrap(), LoginEnd::LoggedIn);
@@ -128,14 +119,7 @@ async fn a_right_password_inside_a_burst_that_locked_the_profile_does_not_log_in
 
     // The right password's attempt is counted first; while it is verified, a burst of wrong
     // guesses locks the profile. Its success then finds the lock, and is refused.
-    let Attempt::Reserved { count } = app
-        .store
-        .reserve_login_attempt(&company, id, 0, &policy)
-        .await
-        .unwrap()
-    else {
-        panic!("refused");
-    };
+    let count = reserve(&app, &company, id, &policy).await;
     let others = burst(&app, &company, id, count, &policy, 20).await;
     assert_eq!(reserved(&others), 4, "{others:?}");
     let end = app.store.finish_login(&company, id, count, None).await;
@@ -157,14 +141,7 @@ async fn a_success_resets_the_count_when_unlocked_and_unknown_ids_are_refused() 
         lock_after_failures: 1000,
         ..LockoutPolicy::default()
     };
-    let Attempt::Reserved { count } = app
-        .store
-        .reserve_login_attempt(&company, id, 0, &policy)
-        .await
-        .unwrap()
-    else {
-        panic!("refused");
-    };
+    let count = reserve(&app, &company, id, &policy).await;
     // Forty parallel attempts, far below the limit: contention never makes an error, and
     // every attempt that was not refused is counted.
     let others = burst(&app, &company, id, count, &policy, 40).await;

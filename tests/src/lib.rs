@@ -488,6 +488,24 @@ pub fn token_in(mail: &str) -> String {
         .to_owned()
 }
 
+/// The uuids of the first page (up to 100) of `company`'s profiles matching `body`, in order.
+pub async fn search_uuids(api: &Api, company: &str, body: Value) -> Vec<String> {
+    let reply = api
+        .post(
+            &format!("/v1/companies/{company}/profiles/query?per_page=100"),
+            &token(company),
+            &body,
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["uuid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// Everything the served functions have logged so far.
 pub fn function_logs() -> String {
     std::fs::read_to_string(env("IDP_FUNCTIONS_LOG")).unwrap_or_default()

@@ -1,7 +1,9 @@
 //! Update Profile (§5.11) and Delete Profile (§5.12) through HTTP against the real binaries.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use blackbox_tests::{Api, fresh_company, fresh_company_with, scan_everything, token};
+use blackbox_tests::{
+    Api, fresh_company, fresh_company_with, scan_everything, search_uuids, token,
+};
 use serde_json::{Value, json};
 
 fn person(n: u32) -> Value {
@@ -31,23 +33,6 @@ async fn update(api: &Api, company: &str, uuid: &str, profile: Value) -> blackbo
         &json!({"operation": "update", "profile": profile}),
     )
     .await
-}
-
-async fn search(api: &Api, company: &str, body: Value) -> Vec<String> {
-    let reply = api
-        .post(
-            &format!("/v1/companies/{company}/profiles/query?per_page=100"),
-            &token(company),
-            &body,
-        )
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    reply.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["uuid"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[tokio::test]
@@ -89,21 +74,21 @@ async fn an_update_changes_values_moves_identifiers_and_search_follows() {
 
     // Search follows at once: the new value finds it, the old one and the removed one do not.
     assert_eq!(
-        search(&api, &company, json!({"email": "new.address@example.com"})).await,
+        search_uuids(&api, &company, json!({"email": "new.address@example.com"})).await,
         vec![uuid.clone()]
     );
     assert!(
-        search(&api, &company, json!({"email": "ana1@example.com"}))
+        search_uuids(&api, &company, json!({"email": "ana1@example.com"}))
             .await
             .is_empty()
     );
     assert!(
-        search(&api, &company, json!({"phone_number": "+56912345678"}))
+        search_uuids(&api, &company, json!({"phone_number": "+56912345678"}))
             .await
             .is_empty()
     );
     assert_eq!(
-        search(&api, &company, json!({"nationality": "CHL"})).await,
+        search_uuids(&api, &company, json!({"nationality": "CHL"})).await,
         vec![uuid.clone()]
     );
 
@@ -308,11 +293,11 @@ async fn a_delete_erases_everything_and_frees_the_identifiers() {
     );
     assert_eq!(api.get(&path, &token(&company)).await.status, 404);
     assert!(
-        search(&api, &company, json!({"email": "ana4@example.com"}))
+        search_uuids(&api, &company, json!({"email": "ana4@example.com"}))
             .await
             .is_empty()
     );
-    assert!(search(&api, &company, json!({})).await.is_empty());
+    assert!(search_uuids(&api, &company, json!({})).await.is_empty());
 
     // Nothing personal left in any table: not the uuid, not one identifier value, not the hash.
     let everything = scan_everything().await;
@@ -395,7 +380,7 @@ async fn eight_profiles_racing_for_one_e_mail_leave_one_owner() {
     assert_eq!(reservations.len(), 1, "{reservations:?}");
     assert!(reservations[0].contains(&winners[0]), "{reservations:?}");
     assert_eq!(
-        search(&api, &company, json!({"email": "prize@example.com"})).await,
+        search_uuids(&api, &company, json!({"email": "prize@example.com"})).await,
         winners
     );
 }

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use blackbox_tests::{Api, REPO, assert_consistent, fresh_company, store, token};
+use blackbox_tests::{Api, REPO, assert_consistent, fresh_company, search_uuids, store, token};
 use idp_core::domain::{CompanyId, ProfileAttributes, ProfileId};
 use idp_core::store::{NewProfile, new_profile_items, now_ms};
 use serde_json::{Value, json};
@@ -71,23 +71,6 @@ fn rekey(company: &str) -> (i32, String) {
     (output.status.code().unwrap_or(-1), text)
 }
 
-async fn search(api: &Api, company: &str, body: Value) -> Vec<String> {
-    let reply = api
-        .post(
-            &format!("/v1/companies/{company}/profiles/query"),
-            &token(company),
-            &body,
-        )
-        .await;
-    assert_eq!(reply.status, 200, "{:?}", reply.body);
-    reply.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["uuid"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 #[tokio::test]
 async fn rekey_moves_old_keys_to_the_canonical_form_and_reports_look_alikes() {
     let api = Api::new();
@@ -106,7 +89,7 @@ async fn rekey_moves_old_keys_to_the_canonical_form_and_reports_look_alikes() {
 
     // Before: the canonical spelling finds nothing.
     assert!(
-        search(&api, &company, json!({"username": "carla"}))
+        search_uuids(&api, &company, json!({"username": "carla"}))
             .await
             .is_empty()
     );
@@ -126,13 +109,13 @@ async fn rekey_moves_old_keys_to_the_canonical_form_and_reports_look_alikes() {
         json!({"nin": "11 111 111 1"}),
     ] {
         assert_eq!(
-            search(&api, &company, body.clone()).await,
+            search_uuids(&api, &company, body.clone()).await,
             vec![carla.clone()],
             "{body}"
         );
     }
     assert_eq!(
-        search(&api, &company, json!({"username": "ADMIN"})).await,
+        search_uuids(&api, &company, json!({"username": "ADMIN"})).await,
         vec![admin_lower.clone()],
         "the canonical holder keeps its identifier"
     );

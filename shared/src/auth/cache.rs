@@ -6,17 +6,17 @@ use sha2::{Digest, Sha256};
 
 use super::Claims;
 
-/// Verified tokens remembered by a warm instance. Keys are SHA-256 digests, so the instance
-/// never holds a usable token in its cache.
+/// What a warm instance remembers about tokens, for at most a TTL each, in bounded memory.
+/// Keys are SHA-256 digests, so the instance never holds a usable token in its cache.
 #[derive(Debug)]
-pub struct TokenCache {
+pub struct TokenCache<V = Claims> {
     ttl: Duration,
-    entries: Mutex<HashMap<[u8; 32], (Claims, Instant)>>,
+    entries: Mutex<HashMap<[u8; 32], (V, Instant)>>,
 }
 
 const MAX_ENTRIES: usize = 10_000;
 
-impl TokenCache {
+impl<V: Clone> TokenCache<V> {
     pub fn new(ttl: Duration) -> Self {
         Self {
             ttl,
@@ -24,14 +24,14 @@ impl TokenCache {
         }
     }
 
-    pub fn get(&self, token: &str) -> Option<Claims> {
+    pub fn get(&self, token: &str) -> Option<V> {
         let entries = self.entries.lock().ok()?;
-        let (claims, until) = entries.get(&digest(token))?;
-        (*until > Instant::now()).then(|| claims.clone())
+        let (value, until) = entries.get(&digest(token))?;
+        (*until > Instant::now()).then(|| value.clone())
     }
 
-    /// Remembers `claims` for the cache's TTL, or less when the token expires sooner.
-    pub fn put(&self, token: &str, claims: &Claims, expires_in: Option<Duration>) {
+    /// Remembers `value` for the cache's TTL, or less when the token expires sooner.
+    pub fn put(&self, token: &str, value: &V, expires_in: Option<Duration>) {
         let ttl = expires_in.map_or(self.ttl, |left| left.min(self.ttl));
         if ttl.is_zero() {
             return;
@@ -44,56 +44,38 @@ impl TokenCache {
                     entries.clear();
                 }
             }
-            entries.insert(digest(token), (claims.clone(), Instant::now() + ttl));
-        }
-    }
-}
-
-/// Tokens the issuer refused, remembered for a few seconds under their digests: a client (or a
-/// flood) repeating a bad token costs one introspection call per window, not one per request.
-/// Bounded like [`TokenCache`]; a token cannot turn valid after it was refused, so the only
-/// cost of remembering is the memory.
-#[derive(Debug)]
-pub struct RefusedTokens {
-    ttl: Duration,
-    entries: Mutex<HashMap<[u8; 32], Instant>>,
-}
-
-impl RefusedTokens {
-    pub fn new(ttl: Duration) -> Self {
-        Self {
-            ttl,
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-
-    pub fn contains(&self, token: &str) -> bool {
-        self.entries
-            .lock()
-            .ok()
-            .and_then(|entries| entries.get(&digest(token)).copied())
-            .is_some_and(|until| until > Instant::now())
-    }
-
-    pub fn put(&self, token: &str) {
-        if self.ttl.is_zero() {
-            return;
-        }
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= MAX_ENTRIES {
-                let now = Instant::now();
-                entries.retain(|_, until| *until > now);
-                if entries.len() >= MAX_ENTRIES {
-                    entries.clear();
-                }
-            }
-            entries.insert(digest(token), Instant::now() + self.ttl);
+            entries.insert(digest(token), (value.clone(), Instant::now() + ttl));
         }
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
         self.entries.lock().map(|e| e.len()).unwrap_or(0)
+    }
+}
+
+/// Tokens the issuer refused, remembered for a few seconds: a client (or a flood) repeating a
+/// bad token costs one introspection call per window, not one per request. A token cannot
+/// turn valid after it was refused, so the only cost of remembering is the memory.
+#[derive(Debug)]
+pub struct RefusedTokens(TokenCache<()>);
+
+impl RefusedTokens {
+    pub fn new(ttl: Duration) -> Self {
+        Self(TokenCache::new(ttl))
+    }
+
+    pub fn contains(&self, token: &str) -> bool {
+        self.0.get(token).is_some()
+    }
+
+    pub fn put(&self, token: &str) {
+        self.0.put(token, &(), None);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0.len()
     }
 }
 

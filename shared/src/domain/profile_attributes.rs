@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde_json::{Map, Value};
+use unicode_normalization::UnicodeNormalization;
 
 use super::canonical::{canonical, identifier_text};
 use super::{
@@ -117,8 +118,8 @@ pub fn parse_value(field: ProfileField, raw: &str) -> Result<String, InvalidValu
         ProfileField::Email => {
             let email = Email::parse(&identifier_text(raw)?)?.into_inner();
             // Lower-casing can undo NFKC for a few characters: what is stored must parse to
-            // itself, or it would not be found again.
-            if Email::parse(&identifier_text(&email)?)?.into_inner() != email {
+            // itself (NFKC then lower-case again gives the same), or it would not be found.
+            if !email.nfkc().eq(email.chars()) {
                 return Err(InvalidValue("is not a valid e-mail address"));
             }
             email

@@ -82,11 +82,7 @@ pub(super) async fn update(
         if form.required.iter().any(|f| !attributes.contains(*f)) {
             return Err(ApiError::bad_request(RESOURCE, MISSING_REQUIRED));
         }
-        let identifier_keys: Vec<String> = config
-            .identifier_sets
-            .iter()
-            .filter_map(|set| keys::identifier(&company, set, &attributes))
-            .collect();
+        let identifier_keys = keys::identifier_keys(&company, &config.identifier_sets, &attributes);
         if identifier_keys.is_empty() {
             return Err(ApiError::bad_request(RESOURCE, MISSING_IDENTIFIERS));
         }

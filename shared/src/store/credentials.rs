@@ -25,7 +25,6 @@ pub struct LoginRecord {
     pub profile: Profile,
     pub password_hash: Option<String>,
     pub failed_logins: u32,
-    pub locked_until_ms: Option<u64>,
 }
 
 impl fmt::Debug for LoginRecord {
@@ -34,16 +33,11 @@ impl fmt::Debug for LoginRecord {
             .field("profile", &self.profile.id)
             .field("has_password", &self.password_hash.is_some())
             .field("failed_logins", &self.failed_logins)
-            .field("locked_until_ms", &self.locked_until_ms)
             .finish()
     }
 }
 
 impl LoginRecord {
-    pub fn is_locked(&self, now_ms: u64) -> bool {
-        self.locked_until_ms.is_some_and(|until| until > now_ms)
-    }
-
     /// The profile and its password credential, when the collection has a profile.
     pub(crate) fn from_collection(collection: &Collection) -> Result<Option<Self>, StoreError> {
         let Some(profile) = &collection.profile else {
@@ -57,7 +51,6 @@ impl LoginRecord {
                 .and_then(|item| get_s(item, "password_hash"))
                 .map(str::to_owned),
             failed_logins: get_n("failed_logins").unwrap_or(0) as u32,
-            locked_until_ms: get_n("locked_until"),
         }))
     }
 }

@@ -50,6 +50,18 @@ pub fn identifier(
     Some(key)
 }
 
+/// The `PK`s of every identifier set of `sets` that `attributes` complete: the reservations a
+/// profile with these values holds.
+pub fn identifier_keys(
+    company: &CompanyId,
+    sets: &[IdentifierSet],
+    attributes: &ProfileAttributes,
+) -> Vec<String> {
+    sets.iter()
+        .filter_map(|set| identifier(company, set, attributes))
+        .collect()
+}
+
 /// `PK` of a reservation no profile can hold (its set name is empty, which no company's set
 /// has): what a login reads for identifiers that cannot name anyone, at the same cost.
 pub fn nobody(company: &CompanyId) -> String {

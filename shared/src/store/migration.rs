@@ -19,7 +19,7 @@ use super::attributes::{Item, get_bool, get_s, key, s};
 use super::credentials::credential_item;
 use super::index::{LIST_KEY, SHARDS};
 use super::{NewProfile, Store, StoreError, keys, new_profile_items};
-use crate::domain::{CompanyId, ProfileField};
+use crate::domain::{CompanyId, ProfileField, ProfileId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportOutcome {
@@ -112,24 +112,7 @@ impl Store {
         shard: u128,
         start: ShardPosition,
     ) -> Result<(Vec<ExportedItems>, ShardPosition), StoreError> {
-        let output = self
-            .client
-            .query()
-            .table_name(&self.tables.profiles)
-            .index_name("by-creation")
-            .key_condition_expression("#list = :list")
-            .expression_attribute_names("#list", LIST_KEY)
-            .expression_attribute_values(":list", s(format!("company#{company}#list#{shard}")))
-            .limit(EXPORT_PAGE)
-            .set_exclusive_start_key(start)
-            .send()
-            .await?;
-        let partitions: Vec<String> = output
-            .items
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|entry| get_s(entry, keys::PK).map(str::to_owned))
-            .collect();
+        let (partitions, next) = self.listing_page(company, shard, start).await?;
         let mut profiles = HashMap::new();
         let mut credentials = HashMap::new();
         // Profiles and credentials of one page: two requests of at most 100 keys, together.
@@ -157,7 +140,56 @@ impl Store {
                 })
             })
             .collect();
-        Ok((page, output.last_evaluated_key))
+        Ok((page, next))
+    }
+
+    /// The ids of the next page of one listing shard's profiles (the keys-only index alone,
+    /// no profile read), and where the shard goes on.
+    pub async fn profile_ids_page(
+        &self,
+        company: &CompanyId,
+        shard: u128,
+        start: ShardPosition,
+    ) -> Result<(Vec<ProfileId>, ShardPosition), StoreError> {
+        let (partitions, next) = self.listing_page(company, shard, start).await?;
+        let ids = partitions
+            .iter()
+            .map(|pk| {
+                pk.rsplit('#')
+                    .next()
+                    .and_then(ProfileId::parse)
+                    .ok_or_else(|| StoreError::Corrupt(format!("listing entry {pk}")))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok((ids, next))
+    }
+
+    /// The profile partitions of one page of a listing shard, in creation order.
+    async fn listing_page(
+        &self,
+        company: &CompanyId,
+        shard: u128,
+        start: ShardPosition,
+    ) -> Result<(Vec<String>, ShardPosition), StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.tables.profiles)
+            .index_name("by-creation")
+            .key_condition_expression("#list = :list")
+            .expression_attribute_names("#list", LIST_KEY)
+            .expression_attribute_values(":list", s(format!("company#{company}#list#{shard}")))
+            .limit(EXPORT_PAGE)
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        let partitions = output
+            .items
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|entry| get_s(entry, keys::PK).map(str::to_owned))
+            .collect();
+        Ok((partitions, output.last_evaluated_key))
     }
 
     /// Every item `(partition, sk)` of `partitions` that exists, by `BatchGetItem`, retrying

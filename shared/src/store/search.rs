@@ -5,6 +5,7 @@
 //! are read in one strongly consistent `BatchGetItem` and checked against every filter, so
 //! index lag can drop an entry from a page but never show a wrong profile.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 
 use aws_sdk_dynamodb::Client;
@@ -167,6 +168,15 @@ impl Store {
         self.fill_all(&index, &attribute, &mut streams, chunk, &mut cost)
             .await?;
 
+        // The filters' canonical forms, once per request rather than once per profile read.
+        let wanted: Vec<(Searchable, Cow<'_, str>)> = query
+            .filters
+            .iter()
+            .map(|(searchable, value)| match searchable {
+                Searchable::Field(field) => (*searchable, canonical(*field, value)),
+                Searchable::IdentificationProvider => (*searchable, value.as_str().into()),
+            })
+            .collect();
         let mut matched: Vec<(u128, Profile)> = Vec::new();
         let mut examined = 0usize;
         let mut last_examined = None;
@@ -196,7 +206,11 @@ impl Store {
             if batch_full || finished || exhausted {
                 let profiles = self.profiles_by_key(&candidates, &mut cost).await?;
                 candidates.clear();
-                matched.extend(profiles.into_iter().filter(|(_, p)| matches(p, query)));
+                matched.extend(
+                    profiles
+                        .into_iter()
+                        .filter(|(_, p)| matches(p, query.include_disabled, &wanted)),
+                );
             }
             let have = if exact {
                 matched.len()
@@ -419,18 +433,19 @@ fn absorb(
 }
 
 /// Whether a profile read back is still what the query asks for (the index may lag).
-fn matches(profile: &Profile, query: &SearchQuery) -> bool {
-    (query.include_disabled || profile.active)
-        && query
-            .filters
-            .iter()
-            .all(|(searchable, value)| match searchable {
-                Searchable::Field(field) => profile
-                    .attributes
-                    .get(*field)
-                    .is_some_and(|own| canonical(*field, own) == canonical(*field, value)),
-                Searchable::IdentificationProvider => {
-                    profile.identification_provider.as_deref() == Some(value.as_str())
-                }
-            })
+fn matches(
+    profile: &Profile,
+    include_disabled: bool,
+    wanted: &[(Searchable, Cow<'_, str>)],
+) -> bool {
+    (include_disabled || profile.active)
+        && wanted.iter().all(|(searchable, value)| match searchable {
+            Searchable::Field(field) => profile
+                .attributes
+                .get(*field)
+                .is_some_and(|own| canonical(*field, own) == *value),
+            Searchable::IdentificationProvider => {
+                profile.identification_provider.as_deref() == Some(value.as_ref())
+            }
+        })
 }

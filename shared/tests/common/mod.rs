@@ -251,6 +251,25 @@ where
     parts(handler(Arc::clone(app), req).await)
 }
 
+/// `PATCH …/profiles/{uuid}` with `operation: "credentials"`: the profile's first password.
+pub async fn add_password(
+    app: &Arc<App>,
+    company: &str,
+    uuid: &str,
+    password: &str,
+) -> (u16, Value) {
+    call(
+        app,
+        idp_core::endpoints::patch_profile::handle,
+        "PATCH",
+        &format!("/v1/companies/{company}/profiles/{uuid}"),
+        &[("company_id", company), ("uuid", uuid)],
+        company,
+        &json!({"operation": "credentials", "credentials": {"password": password}}),
+    )
+    .await
+}
+
 /// `PATCH …/profiles/password` of `company` (request or confirm, as `body` says).
 pub async fn change_password(app: &Arc<App>, company: &str, body: &Value) -> (u16, Value) {
     call(
