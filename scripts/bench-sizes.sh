@@ -12,19 +12,17 @@ OUT="$LOCAL/bench"
 export PATH="$LOCAL/venv/bin:$PATH"
 mkdir -p "$OUT"
 
-args=()
-for dir in functions/*/; do args+=(-p "$(basename "$dir")"); done
-log "cargo lambda build --release --arm64 (six functions and hello-world)"
+log "cargo lambda build --release --arm64 (the functions and hello-world)"
 started=$(date +%s)
-"$LOCAL/venv/bin/cargo-lambda" lambda build --release --arm64 "${args[@]}" >"$OUT/sizes-build.log" 2>&1 ||
+"$LOCAL/venv/bin/cargo-lambda" lambda build --release --arm64 -p idp-functions >"$OUT/sizes-build.log" 2>&1 ||
   { tail -n 30 "$OUT/sizes-build.log"; exit 1; }
 "$LOCAL/venv/bin/cargo-lambda" lambda build --release --arm64 -p idp-bench --bin hello-world \
   >>"$OUT/sizes-build.log" 2>&1 || { tail -n 30 "$OUT/sizes-build.log"; exit 1; }
-BUILD_SECONDS=$(($(date +%s) - started)) python3 - "$OUT/sizes.json" functions/*/ <<'PY'
+BUILD_SECONDS=$(($(date +%s) - started)) python3 - "$OUT/sizes.json" functions/src/bin/*.rs <<'PY'
 import io, json, os, subprocess, sys, zipfile
 
-out, dirs = sys.argv[1], sys.argv[2:]
-names = [os.path.basename(d.rstrip("/")) for d in dirs] + ["hello-world"]
+out, sources = sys.argv[1], sys.argv[2:]
+names = [os.path.basename(s)[: -len(".rs")] for s in sources] + ["hello-world"]
 rows = []
 for name in names:
     path = os.path.join("target", "lambda", name, "bootstrap")

@@ -103,12 +103,10 @@ export_env() { # file
 # Builds the function binaries with the feature set `cargo lambda watch` resolves for them
 # (`cargo run --bin X` unifies features over that package alone, not the whole workspace), so
 # the first request to each function does not wait for a compile.
-# build_functions [CARGO ARGS...]: the six functions alone (features unified over them only,
+# build_functions [CARGO ARGS...]: the functions package alone (features unified over it only,
 # as deployed), e.g. `build_functions --release`.
 build_functions() {
-  local args=() dir
-  for dir in "$ROOT"/functions/*/; do args+=(-p "$(basename "$dir")"); done
-  cargo build --quiet "$@" "${args[@]}"
+  cargo build --quiet "$@" -p idp-functions --bins
 }
 
 # seed_login_profile BASE TOKEN TAG: through the API at BASE (…/profiles), a profile with the

@@ -17,8 +17,8 @@ use std::time::Duration;
 use futures::StreamExt;
 use idp_core::domain::CompanyId;
 use idp_core::error::ApiError;
-use idp_core::migration::{ImportLine, parse_line};
 use idp_core::password::{HashParams, Passwords};
+use idp_core::rules::import_line::{ImportLine, parse_line};
 use idp_core::store::{ImportOutcome, Store, StoreError, Tables};
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, watch};
@@ -27,7 +27,7 @@ use crate::progress::Progress;
 
 /// The longest line read: Create's body limit. A longer one is rejected with Create's 413
 /// sentence, unread.
-const MAX_LINE_BYTES: usize = idp_core::request::MAX_BODY_BYTES;
+const MAX_LINE_BYTES: usize = idp_core::json_body::MAX_BODY_BYTES;
 
 /// Attempts per line while DynamoDB throttles or is unavailable, with exponential backoff
 /// (0.1 s doubling to 10 s, with jitter): about a minute before the import stops.
@@ -112,7 +112,7 @@ pub async fn run(options: Options) -> Result<Summary, String> {
             // claims one of the same keys.
             let checked = check_line(&shared, line);
             let (turn, wait) = match &checked {
-                Ok(parsed) => order.claim(&claimed_keys(parsed)),
+                Ok(parsed) => order.claim(&claims(parsed)),
                 Err(_) => (None, Vec::new()),
             };
             let shared = Arc::clone(&shared);
@@ -203,35 +203,46 @@ fn check_line(shared: &Shared, line: std::io::Result<RawLine>) -> Result<ImportL
     parse_line(&shared.company, &shared.config, &line.text).map_err(|error| rejected(&error))
 }
 
-/// The keys a line's transaction puts: its profile and its identifier reservations.
-fn claimed_keys(parsed: &ImportLine) -> Vec<String> {
-    let profile = &parsed.profile;
-    let mut keys = profile.identifier_keys.clone();
-    keys.push(idp_core::store::keys::profile(&profile.company, profile.id));
-    keys
+/// What a line's transaction takes in its company: its uuid and its identifiers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Claim {
+    Profile(idp_core::domain::ProfileId),
+    Identifier(idp_core::company::Identifier),
 }
 
-/// Which in-flight line last claimed each key. Lines sharing an identifier (or a uuid) are
+fn claims(parsed: &ImportLine) -> Vec<Claim> {
+    let profile = &parsed.profile;
+    let mut claims: Vec<Claim> = profile
+        .identifiers
+        .iter()
+        .cloned()
+        .map(Claim::Identifier)
+        .collect();
+    claims.push(Claim::Profile(profile.id));
+    claims
+}
+
+/// Which in-flight line last claimed each uuid or identifier. Lines sharing an identifier (or a uuid) are
 /// written one after the other in file order, so the earlier line is the one imported and the
 /// later one is rejected, the same on every run, while lines that share nothing run in
 /// parallel. Entries of finished lines are dropped as it goes, so it holds about the lines in
 /// flight.
 #[derive(Default)]
 struct KeyOrder {
-    last: HashMap<String, watch::Receiver<()>>,
+    last: HashMap<Claim, watch::Receiver<()>>,
 }
 
 impl KeyOrder {
     /// This line's turn (held until its write is done) and the earlier lines to wait for.
-    fn claim(&mut self, keys: &[String]) -> (Option<watch::Sender<()>>, Vec<watch::Receiver<()>>) {
+    fn claim(&mut self, claims: &[Claim]) -> (Option<watch::Sender<()>>, Vec<watch::Receiver<()>>) {
         if self.last.len() > 4096 {
             // A receiver whose sender is gone belongs to a finished line.
             self.last.retain(|_, earlier| earlier.has_changed().is_ok());
         }
         let (turn, mine) = watch::channel(());
         let mut wait = Vec::new();
-        for key in keys {
-            if let Some(earlier) = self.last.insert(key.clone(), mine.clone())
+        for claim in claims {
+            if let Some(earlier) = self.last.insert(claim.clone(), mine.clone())
                 && earlier.has_changed().is_ok()
             {
                 wait.push(earlier);
@@ -276,7 +287,7 @@ async fn write_line(shared: &Shared, parsed: ImportLine) -> Outcome {
             Ok(ImportOutcome::IdentifierTaken) => {
                 return rejected(&ApiError::bad_request(
                     idp_core::Resource::Profile,
-                    idp_core::registration::ALREADY_PRESENT,
+                    idp_core::rules::registration::ALREADY_PRESENT,
                 ));
             }
             Err(StoreError::Unavailable(_)) if attempt + 1 < WRITE_ATTEMPTS => {
@@ -436,12 +447,19 @@ mod tests {
     #[tokio::test]
     async fn a_line_waits_only_for_earlier_lines_sharing_a_key() {
         let mut order = KeyOrder::default();
-        let key = |k: &str| k.to_owned();
-        let (first, wait) = order.claim(&[key("email#a"), key("nin#1")]);
+        let key = |field: &str, value: &str| {
+            let set = idp_core::company::IdentifierSet(vec![field.parse().unwrap()]);
+            let attributes = idp_core::domain::ProfileAttributes::parse(
+                serde_json::json!({ field: value }).as_object().unwrap(),
+            )
+            .unwrap();
+            Claim::Identifier(idp_core::company::Identifier::of(&set, &attributes).unwrap())
+        };
+        let (first, wait) = order.claim(&[key("email", "a@x.com"), key("nin", "1")]);
         assert!(wait.is_empty());
-        let (_other, wait) = order.claim(&[key("email#b")]);
+        let (_other, wait) = order.claim(&[key("email", "b@x.com")]);
         assert!(wait.is_empty(), "nothing shared: no wait");
-        let (_second, mut wait) = order.claim(&[key("nin#1")]);
+        let (_second, mut wait) = order.claim(&[key("nin", "1")]);
         assert_eq!(wait.len(), 1);
         let mut earlier = wait.pop().unwrap();
         let waiting = tokio::spawn(async move { while earlier.changed().await.is_ok() {} });

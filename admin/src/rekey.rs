@@ -12,8 +12,9 @@
 //! operator to change one of the two (Update Profile). Re-running is safe: a profile already
 //! canonical is only read.
 
+use idp_core::company::Identifier;
 use idp_core::domain::{CompanyId, ProfileId};
-use idp_core::store::{Store, Tables, UpdateOutcome, export_shards, keys};
+use idp_core::store::{Store, Tables, UpdateOutcome, export_shards};
 
 #[derive(Debug)]
 pub struct Options {
@@ -83,7 +84,7 @@ async fn rekey_one(
             return Ok(Rekeyed::AlreadyCanonical);
         };
         let attributes = &current.profile.attributes;
-        let wanted = keys::identifier_keys(company, &config.identifier_sets, attributes);
+        let wanted = Identifier::all(&config.identifier_sets, attributes);
         if current.keys_are(company, &wanted) {
             return Ok(Rekeyed::AlreadyCanonical);
         }

@@ -13,7 +13,7 @@
 //!   another company, for the other `disabled_profile` and for other filters;
 //! - a refusal is a 400 `Profile` client error (413 exactly when the body is over
 //!   `MAX_BODY_BYTES`); its sentence is at most 200 characters; each of its backticked names is
-//!   a body key, a query parameter's name or a name from `fields` (as `request::shown_name`
+//!   a body key, a query parameter's name or a name from `fields` (as `domain::shown_name`
 //!   shows it: cut at 64 characters, backticks and control characters as `?`), and
 //!   outside them it shows no value the request sent: when a value of 5 or more characters
 //!   appears there, the same request with that value shifted (every ASCII letter and digit
@@ -262,7 +262,7 @@ fn check_refused(err: ApiError, params: &[(String, String)], body: &[u8]) {
             values.push((text.to_owned(), swap));
         }
     }
-    let cut = |name: &str| idp_core::request::shown_name(name);
+    let cut = |name: &str| idp_core::domain::shown_name(name);
 
     let outside = outside_of(&sentence);
     for (i, part) in sentence.split('`').enumerate() {

@@ -83,7 +83,7 @@ use idp_core::endpoints::{
 use idp_core::envelope::Resource;
 use idp_core::mail::{Mailer, SesMailer};
 use idp_core::password::{HashParams, Password, Passwords, Verification, check_policy};
-use idp_core::store::{Store, Tables, keys};
+use idp_core::store::{Store, Tables};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode, get_current_timestamp};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{Value, json};
@@ -530,6 +530,8 @@ struct Fixture {
     rt: Runtime,
     wire: Arc<Wire>,
     app: Arc<App>,
+    /// The SDK client the store was built with, for the bare round trips.
+    client: aws_sdk_dynamodb::Client,
     token: String,
     company: CompanyId,
     profile_id: ProfileId,
@@ -551,7 +553,7 @@ impl Fixture {
         };
         let app = Arc::new(
             App::new(
-                Store::new(dynamodb, tables),
+                Store::new(dynamodb.clone(), tables),
                 jwt_verifier(),
                 Passwords::new(CHEAPEST).unwrap(),
                 // Longer than the run: every request after the first finds the cache warm.
@@ -609,7 +611,6 @@ impl Fixture {
         eprintln!("setup: create_profile sent {:?}", ops(&recorded));
         let uuid = body["data"]["uuid"].as_str().unwrap().to_owned();
         let profile_id = ProfileId::parse(&uuid).unwrap();
-        let profile_key = keys::profile(&company, profile_id);
         let mut profile_item = Value::Null;
         for (_, item) in put_items(&recorded) {
             if item["kind"]["S"] == "profile" {
@@ -619,7 +620,7 @@ impl Fixture {
                 wire.serve_item(&quoted(item["PK"]["S"].as_str().unwrap()), &item);
             }
         }
-        assert_eq!(profile_item["PK"]["S"], profile_key.as_str());
+        let profile_key = profile_item["PK"]["S"].as_str().unwrap().to_owned();
 
         // Its first password, set through the handler (argon2 at `CHEAPEST`).
         wire.serve_item(&quoted(&profile_key), &profile_item);
@@ -805,6 +806,7 @@ impl Fixture {
             rt,
             wire,
             app,
+            client: dynamodb,
             token,
             company,
             profile_id,
@@ -1200,8 +1202,8 @@ fn bench_components(c: &mut Criterion, fixture: &Fixture, clocks: &[Clock]) {
     // One DynamoDB round trip through the SDK and the fake: as configured (the timeouts and
     // retries of production), without retry and timeout layers, and as the store reads it.
     let bare = aws_sdk_dynamodb::Client::from_conf(
-        app.store
-            .client()
+        fixture
+            .client
             .config()
             .to_builder()
             .retry_config(RetryConfig::disabled())
@@ -1219,7 +1221,7 @@ fn bench_components(c: &mut Criterion, fixture: &Fixture, clocks: &[Clock]) {
             .send()
     };
     assert!(
-        rt.block_on(get_item(app.store.client()))
+        rt.block_on(get_item(&fixture.client))
             .unwrap()
             .item
             .is_some()
@@ -1227,7 +1229,7 @@ fn bench_components(c: &mut Criterion, fixture: &Fixture, clocks: &[Clock]) {
     assert!(rt.block_on(get_item(&bare)).unwrap().item.is_some());
     let (_, recorded) = fixture
         .wire
-        .record(|| rt.block_on(get_item(app.store.client())).is_ok());
+        .record(|| rt.block_on(get_item(&fixture.client)).is_ok());
     let mut request = HttpRequest::new(SdkBody::from(recorded[0].1.to_string()));
     request.headers_mut().insert("x-amz-target", GET_ITEM);
 
@@ -1266,7 +1268,7 @@ fn bench_components(c: &mut Criterion, fixture: &Fixture, clocks: &[Clock]) {
             })
         });
         bench("sdk_get_item", &mut |iters| {
-            time_async(rt, clock, iters, || get_item(app.store.client()))
+            time_async(rt, clock, iters, || get_item(&fixture.client))
         });
         bench("sdk_get_item_no_retry_no_timeout", &mut |iters| {
             time_async(rt, clock, iters, || get_item(&bare))
@@ -1298,7 +1300,7 @@ fn bench_components(c: &mut Criterion, fixture: &Fixture, clocks: &[Clock]) {
 fn bench_without_logs(c: &mut Criterion, fixture: &Fixture, clocks: &[Clock]) {
     let rt = &fixture.rt;
     let key = AttributeValue::S(fixture.profile_key.clone());
-    let client = fixture.app.store.client();
+    let client = &fixture.client;
     let get_item = || {
         client
             .get_item()

@@ -3,31 +3,14 @@
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 
-/// The `resource` word of an envelope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Resource {
-    Profile,
-    CompanyConfig,
-    RegisterType,
-    ProfileCredential,
-    ProfileCredentials,
-    ChangePassword,
-    RequestChangePassword,
-    ConfirmChangePassword,
-}
+use crate::error::ApiError;
+pub use crate::resource::Resource;
 
-impl Resource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Profile => "Profile",
-            Self::CompanyConfig => "Company Config",
-            Self::RegisterType => "Register Type",
-            Self::ProfileCredential => "Profile Credential",
-            Self::ProfileCredentials => "Profile Credentials",
-            Self::ChangePassword => "Change Password",
-            Self::RequestChangePassword => "Request Change Password",
-            Self::ConfirmChangePassword => "Confirm Change Password",
-        }
+impl ApiError {
+    /// Turns the error into the response the contract prescribes. It logs nothing: see
+    /// [`ApiError::log`].
+    pub fn into_response(self) -> Response<Body> {
+        json_response(self.status(), &self.body())
     }
 }
 

@@ -1,11 +1,11 @@
-//! The one error type every endpoint returns, and the one place it becomes an HTTP response.
+//! The one error type every endpoint and rule returns, in the contract's terms (status, resource,
+//! sentence); the HTTP edge turns it into a response ([`crate::envelope`]).
 
 use std::borrow::Cow;
 
-use lambda_http::{Body, Response};
 use serde_json::json;
 
-use crate::envelope::{Resource, json_response};
+use crate::resource::Resource;
 use crate::store::StoreError;
 
 /// Everything that can go wrong while serving a request.
@@ -139,12 +139,6 @@ impl ApiError {
         }
     }
 
-    /// Turns the error into the response the contract prescribes. It logs nothing: see
-    /// [`ApiError::log`].
-    pub fn into_response(self) -> Response<Body> {
-        json_response(self.status(), &self.body())
-    }
-
     /// The response body the contract prescribes for this error (also what `idp-admin
     /// import` writes for a rejected line, so a line gets exactly Create's answer).
     pub fn body(&self) -> serde_json::Value {
@@ -216,29 +210,41 @@ pub fn message_for(status: u16) -> &'static str {
 mod tests {
     use super::*;
 
-    fn body_of(response: Response<Body>) -> serde_json::Value {
-        match response.body() {
-            Body::Text(text) => serde_json::from_str(text).unwrap(),
-            other => panic!("unexpected body {other:?}"),
+    /// What the edge turns into a response: the status and the body.
+    struct Answer(u16, serde_json::Value);
+
+    impl Answer {
+        fn status(&self) -> u16 {
+            self.0
         }
+    }
+
+    impl ApiError {
+        fn answer(self) -> Answer {
+            Answer(self.status(), self.body())
+        }
+    }
+
+    fn body_of(answer: Answer) -> serde_json::Value {
+        answer.1
     }
 
     #[test]
     fn auth_errors_use_their_own_shapes() {
-        let r = ApiError::Unauthorized.into_response();
+        let r = ApiError::Unauthorized.answer();
         assert_eq!(r.status(), 401);
         assert_eq!(
             body_of(r),
             json!({"status": 401, "error": "Invalid or expired token"})
         );
-        let r = ApiError::Forbidden.into_response();
+        let r = ApiError::Forbidden.answer();
         assert_eq!(r.status(), 403);
         assert_eq!(body_of(r), json!({"code": 403, "message": "Forbidden"}));
     }
 
     #[test]
     fn not_found_has_no_errors_key() {
-        let r = ApiError::not_found(Resource::CompanyConfig).into_response();
+        let r = ApiError::not_found(Resource::CompanyConfig).answer();
         assert_eq!(
             body_of(r),
             json!({"code": 404, "resource": "Company Config", "message": "Not found"})
@@ -248,24 +254,22 @@ mod tests {
     #[test]
     fn store_errors_convert_and_take_the_endpoints_resource_unless_named() {
         let converted = ApiError::from(StoreError::Unavailable("throttled".into()));
-        let r = converted
-            .or_resource(Resource::ProfileCredential)
-            .into_response();
+        let r = converted.or_resource(Resource::ProfileCredential).answer();
         assert_eq!(r.status(), 503);
         assert_eq!(body_of(r)["resource"], "Profile Credential");
         let r = ApiError::from(StoreError::Corrupt("bad item".into()))
             .or_resource(Resource::Profile)
-            .into_response();
+            .answer();
         assert_eq!(r.status(), 500);
         assert_eq!(body_of(r)["resource"], "Profile");
         // An error that already names its resource keeps it.
         let named = ApiError::internal(Resource::CompanyConfig, "x").or_resource(Resource::Profile);
-        assert_eq!(body_of(named.into_response())["resource"], "Company Config");
+        assert_eq!(body_of(named.answer())["resource"], "Company Config");
     }
 
     #[test]
     fn server_errors_hide_their_cause() {
-        let r = ApiError::internal(Resource::Profile, "secret detail").into_response();
+        let r = ApiError::internal(Resource::Profile, "secret detail").answer();
         assert_eq!(r.status(), 500);
         let text = body_of(r).to_string();
         assert!(!text.contains("secret detail"));

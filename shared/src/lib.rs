@@ -4,27 +4,30 @@
 
 pub mod app;
 pub mod auth;
+pub mod clock;
 pub mod company;
 pub mod cursor;
 pub mod domain;
 pub mod endpoints;
 pub mod envelope;
 pub mod error;
+pub mod json_body;
 pub mod mail;
-pub mod migration;
 pub mod pagination;
 pub mod password;
 pub mod profile;
-pub mod registration;
 pub mod request;
+pub mod resource;
+pub mod routes;
+pub mod rules;
 pub mod sdk;
 pub mod store;
 pub mod telemetry;
 pub mod tls;
 
 pub use app::{App, serve};
-pub use envelope::Resource;
 pub use error::ApiError;
+pub use resource::Resource;
 
 // mimalloc for every binary built on this crate (the functions, their tests, the benchmarks).
 // argon2 takes 19 MiB per hash: glibc maps and unmaps it every time (page faults, and the

@@ -1,13 +1,7 @@
 //! `page` and `per_page` query parameters, as every listing of the API reads them: defaults 1
 //! and 5, `page` ≥ 1, `per_page` 1–100, and at most 10,000 items deep (`page × per_page`).
 //! Decimal digits without a leading zero only: `+1`, `01`, `1.0` or ` 1` are refused, not
-//! guessed.
-
-use lambda_http::Request;
-
-use crate::envelope::Resource;
-use crate::error::ApiError;
-use crate::request::query_param;
+//! guessed. The HTTP edge reads them from a request ([`crate::request::page`]).
 
 pub const DEFAULT_PER_PAGE: u32 = 5;
 pub const MAX_PER_PAGE: u32 = 100;
@@ -22,14 +16,6 @@ pub struct Page {
 }
 
 impl Page {
-    pub fn from_query(req: &Request, resource: Resource) -> Result<Self, ApiError> {
-        Self::parse(
-            query_param(req, "page").as_deref(),
-            query_param(req, "per_page").as_deref(),
-        )
-        .map_err(|why| ApiError::bad_request(resource, why))
-    }
-
     pub fn parse(page: Option<&str>, per_page: Option<&str>) -> Result<Self, String> {
         let number = |raw: Option<&str>, name: &str, default: u32, max: u32| match raw {
             None => Ok(default),

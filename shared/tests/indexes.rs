@@ -28,9 +28,8 @@ async fn entries(app: &App, index: &str, attribute: &str, key: &str, active: boo
         "#k = :k AND #o >= :off"
     };
     loop {
-        let page = app
-            .store
-            .client()
+        let page = raw_client()
+            .await
             .query()
             .table_name(&app.store.tables().profiles)
             .index_name(index)

@@ -306,8 +306,14 @@ fn short_lockout(config: &mut Value) {
 
 #[tokio::test]
 async fn repeated_failures_lock_the_profile_even_against_the_right_password() {
-    let app = app().await;
-    let company = fresh_company_with(&app, short_lockout).await;
+    // The store's clock stands still until the test moves it past the lock.
+    let clock = idp_core::clock::ManualClock::now();
+    let app = app_on(clock.clock()).await;
+    let company = fresh_company_with(&app, |config| {
+        config["lockout_policy"] =
+            json!({"lock_after_failures": 3, "base_delay_seconds": 60, "max_delay_seconds": 600});
+    })
+    .await;
     let uuid = new_profile(&app, &company, 1, true).await;
     assert_eq!(add(&app, &company, &uuid, password_body(GOOD)).await.0, 201);
     for _ in 0..3 {
@@ -318,9 +324,11 @@ async fn repeated_failures_lock_the_profile_even_against_the_right_password() {
     }
     let item = password_item(&app, &company, &uuid).await;
     assert_eq!(item["failed_logins"].as_n().unwrap(), "3");
-    // Locked: the right password gets the same answer.
+    // Locked for the base delay: the right password gets the same answer until it ends.
     assert_eq!(log_in(&app, &company, creds(1, GOOD)).await, failed_login());
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    clock.advance(Duration::from_secs(59));
+    assert_eq!(log_in(&app, &company, creds(1, GOOD)).await, failed_login());
+    clock.advance(Duration::from_millis(1001));
     assert_eq!(log_in(&app, &company, creds(1, GOOD)).await.0, 200);
     let item = password_item(&app, &company, &uuid).await;
     assert!(!item.contains_key("failed_logins") && !item.contains_key("locked_until"));

@@ -532,33 +532,54 @@ fn assert_trips(what: &str, measured: (Vec<String>, u32), expected: &[&str]) {
     );
 }
 
+/// Which function (by binary, as `idp_core::routes::ROUTES` names it) each measurement's
+/// label is about, by the label's start.
+const MEASURED: [(&str, &str); 13] = [
+    ("company config", "show-company"),
+    ("one register type", "show-register-type"),
+    ("all register types", "list-register-types"),
+    ("create", "create-profile"),
+    ("show", "show-profile"),
+    ("activate", "profile-status"),
+    ("deactivate", "profile-status"),
+    ("add password", "patch-profile"),
+    ("update", "patch-profile"),
+    ("delete", "delete-profile"),
+    ("login", "login"),
+    ("search", "search-profiles"),
+    ("password-change", "password-change"),
+];
+
 /// The functions (by binary) a measurement's label is about: the warm-up runs in each.
 fn functions_of(what: &str) -> Vec<&'static str> {
-    let by_prefix = [
-        ("company config", "show-company"),
-        ("one register type", "show-register-type"),
-        ("all register types", "list-register-types"),
-        ("create", "create-profile"),
-        ("show", "show-profile"),
-        ("activate", "profile-status"),
-        ("deactivate", "profile-status"),
-        ("add password", "patch-profile"),
-        ("update", "patch-profile"),
-        ("delete", "delete-profile"),
-        ("login", "login"),
-        ("search", "search-profiles"),
-        ("password-change", "password-change"),
-    ];
     if what.starts_with("warm-up") {
-        return by_prefix.iter().map(|(_, f)| *f).collect();
+        return idp_core::routes::functions();
     }
-    let found: Vec<&str> = by_prefix
+    let found: Vec<&str> = MEASURED
         .iter()
         .filter(|(prefix, _)| what.starts_with(prefix))
         .map(|(_, f)| *f)
         .collect();
-    assert!(!found.is_empty(), "{what}: which function is this?");
+    assert!(
+        !found.is_empty(),
+        "{what}: which function is this? (MEASURED)"
+    );
     found
+}
+
+/// A route added to the table has its round trips counted here (and its template policies
+/// checked against what it sends), or this fails.
+#[test]
+fn every_function_of_the_route_table_has_its_round_trips_counted() {
+    let mut measured: Vec<&str> = MEASURED.iter().map(|(_, f)| *f).collect();
+    measured.sort();
+    measured.dedup();
+    let mut functions = idp_core::routes::functions();
+    functions.sort();
+    assert_eq!(
+        measured, functions,
+        "MEASURED vs idp_core::routes::ROUTES: count the new function's round trips"
+    );
 }
 
 /// `template.yaml`, read once for every assertion of the run.
@@ -1085,9 +1106,8 @@ async fn password_change_request_for_a_profile_created_before_the_e_mail_was_kep
     assert_eq!(c.add_password(&uuid, OLD).await.0, 201);
     for item in scan_company(&c.app, &c.company).await {
         if kind(&item) == "identifier" {
-            c.app
-                .store
-                .client()
+            raw_client()
+                .await
                 .update_item()
                 .table_name(&c.app.store.tables().profiles)
                 .key("PK", item["PK"].clone())

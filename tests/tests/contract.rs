@@ -1,8 +1,11 @@
-//! `openapi.yaml`, `template.yaml` and the local router describe the same API.
+//! The route table (`idp_core::routes::ROUTES`), `openapi.yaml`, `template.yaml`, the local
+//! router and the functions package describe the same API, and the contract's routes are all
+//! in it but those being built.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use blackbox_tests::openapi::{check_request, document};
-use blackbox_tests::{REPO, Route, SEED_CREATE_BODY, template_functions, template_routes};
+use blackbox_tests::{REPO, Route, SEED_CREATE_BODY, template_functions};
+use idp_core::routes::{self, ROUTES};
 
 fn openapi_routes() -> Vec<Route> {
     let mut routes = Vec::new();
@@ -18,13 +21,6 @@ fn openapi_routes() -> Vec<Route> {
     }
     routes.sort();
     routes
-}
-
-fn local_router_routes() -> Vec<Route> {
-    router_functions()
-        .into_iter()
-        .map(|(route, _)| route)
-        .collect()
 }
 
 /// Every route of the local router (`cargo lambda watch`) with the function it starts.
@@ -46,42 +42,91 @@ fn router_functions() -> Vec<(Route, String)> {
     routes
 }
 
-#[test]
-fn every_deployed_route_is_documented_and_served_locally() {
-    let deployed = template_routes();
-    assert_eq!(openapi_routes(), deployed, "openapi.yaml vs template.yaml");
-    assert_eq!(
-        local_router_routes(),
-        deployed,
-        "Cargo.toml router vs template.yaml"
-    );
+/// The route table (`idp_core::routes::ROUTES`): what every other list is checked against.
+fn table_functions() -> Vec<(Route, String)> {
+    let mut routes: Vec<(Route, String)> = ROUTES
+        .iter()
+        .map(|row| {
+            let route = Route {
+                method: row.method.to_owned(),
+                path: row.path.to_owned(),
+            };
+            (route, row.function.to_owned())
+        })
+        .collect();
+    routes.sort();
+    routes
 }
 
 #[test]
-fn each_route_reaches_the_same_function_deployed_and_locally_and_each_function_has_a_crate() {
-    let deployed = template_functions();
+fn the_route_table_is_what_is_deployed_served_locally_and_documented() {
+    let table = table_functions();
+    assert_eq!(
+        template_functions(),
+        table,
+        "template.yaml (functions' Binary and HttpApi events) vs idp_core::routes::ROUTES"
+    );
     assert_eq!(
         router_functions(),
-        deployed,
-        "Cargo.toml router vs template.yaml"
+        table,
+        "Cargo.toml's [workspace.metadata.lambda.watch.router] vs idp_core::routes::ROUTES"
     );
-    let mut binaries: Vec<String> = deployed.into_iter().map(|(_, f)| f).collect();
-    binaries.sort();
-    binaries.dedup();
-    let mut crates: Vec<String> = std::fs::read_dir(format!("{REPO}/functions"))
+    let routes: Vec<Route> = table.into_iter().map(|(route, _)| route).collect();
+    assert_eq!(
+        openapi_routes(),
+        routes,
+        "openapi.yaml's paths vs idp_core::routes::ROUTES"
+    );
+    for row in &ROUTES {
+        let operation = &document()["paths"][row.path][row.method.to_lowercase()];
+        assert_eq!(
+            operation["summary"].as_str(),
+            Some(row.summary),
+            "openapi.yaml's summary of {} {}",
+            row.method,
+            row.path
+        );
+    }
+}
+
+#[test]
+fn each_function_of_the_route_table_is_one_binary_serving_its_handler() {
+    let mut binaries: Vec<String> = std::fs::read_dir(format!("{REPO}/functions/src/bin"))
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .map(|name| name.strip_suffix(".rs").unwrap().to_owned())
         .collect();
-    crates.sort();
-    assert_eq!(crates, binaries, "functions/* vs template.yaml's binaries");
-    for name in &crates {
-        let manifest =
-            std::fs::read_to_string(format!("{REPO}/functions/{name}/Cargo.toml")).unwrap();
-        let manifest: toml::Value = toml::from_str(&manifest).unwrap();
-        assert_eq!(
-            manifest["package"]["name"].as_str(),
-            Some(name.as_str()),
-            "functions/{name}"
+    binaries.sort();
+    let mut functions: Vec<String> = routes::functions().into_iter().map(String::from).collect();
+    functions.sort();
+    assert_eq!(
+        binaries, functions,
+        "functions/src/bin/*.rs vs idp_core::routes::ROUTES"
+    );
+    for function in &functions {
+        let source =
+            std::fs::read_to_string(format!("{REPO}/functions/src/bin/{function}.rs")).unwrap();
+        let handler = format!(
+            "idp_core::serve(idp_core::endpoints::{}::handle)",
+            routes::handler_module(function)
+        );
+        assert!(
+            source.contains(&handler),
+            "functions/src/bin/{function}.rs must serve {handler}"
+        );
+    }
+    // template.yaml describes each function by its route.
+    let text = std::fs::read_to_string(format!("{REPO}/template.yaml")).unwrap();
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    for resource in doc["Resources"].as_mapping().unwrap().values() {
+        let Some(binary) = resource["Metadata"]["BuildProperties"]["Binary"].as_str() else {
+            continue;
+        };
+        let description = resource["Properties"]["Description"].as_str().unwrap_or("");
+        assert!(
+            routes::of_function(binary)
+                .any(|row| description.starts_with(&format!("{} {}", row.method, row.path))),
+            "template.yaml's Description of {binary}: {description}"
         );
     }
 }
@@ -151,7 +196,10 @@ fn every_route_of_the_contract_has_a_function_and_every_function_a_route() {
         14,
         "§5.1-§5.17: §5.4, §5.11 and §5.15 share one route, §5.17 has none of its own: {spec:?}"
     );
-    let deployed = template_routes();
+    let deployed: Vec<Route> = table_functions()
+        .into_iter()
+        .map(|(route, _)| route)
+        .collect();
     for route in &deployed {
         assert!(
             spec.contains(route),

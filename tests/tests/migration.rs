@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use blackbox_tests::{
-    Api, REPO, add_password, assert_consistent, fresh_company, scan_everything, store, token,
+    Api, REPO, add_password, assert_consistent, fresh_company, scan_everything, token,
 };
 use idp_core::store::Tables;
 use serde_json::{Value, json};
@@ -113,9 +113,8 @@ async fn login(api: &Api, company: &str, email: &str, password: &str) -> u16 {
 }
 
 async fn stored_hash(company: &str, uuid: &str) -> Option<String> {
-    let store = store().await;
-    let item = store
-        .client()
+    let item = idp_core::store::dynamodb_client()
+        .await
         .get_item()
         .table_name(Tables::from_env().unwrap().profiles)
         .key(

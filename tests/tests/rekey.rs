@@ -7,8 +7,10 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use blackbox_tests::{Api, REPO, assert_consistent, fresh_company, search_uuids, store, token};
+use idp_core::company::{Identifier, IdentifierSet};
+use idp_core::domain::ProfileField;
 use idp_core::domain::{CompanyId, ProfileAttributes, ProfileId};
-use idp_core::store::{NewProfile, new_profile_items, now_ms};
+use idp_core::store::{NewProfile, new_profile_items};
 use serde_json::{Value, json};
 
 /// A profile as the code before canonical identifiers wrote it: reservation and index keys of
@@ -20,7 +22,14 @@ async fn old_profile(company: &str, fields: Value) -> String {
     let old_key = |set: &str, value: &str| {
         format!("company#{company}#identifier#{set}#{}:{value}", value.len())
     };
-    let identifier_keys = ["nin", "username", "email"]
+    let sets = [
+        ProfileField::Nin,
+        ProfileField::Username,
+        ProfileField::Email,
+    ]
+    .map(|field| IdentifierSet(vec![field]));
+    let identifiers = Identifier::all(&sets, &attributes);
+    let old_keys: Vec<String> = ["nin", "username", "email"]
         .iter()
         .map(|set| old_key(set, fields[*set].as_str().unwrap()))
         .collect();
@@ -31,16 +40,34 @@ async fn old_profile(company: &str, fields: Value) -> String {
         active: true,
         identification_provider: "test_idp".into(),
         register_type: "nin_register".into(),
-        identifier_keys,
+        identifiers,
     };
     let store = store().await;
-    for mut item in new_profile_items(&profile, now_ms()) {
-        if item
-            .get("kind")
-            .and_then(|k| k.as_s().ok())
-            .map(String::as_str)
-            == Some("profile")
-        {
+    let client = idp_core::store::dynamodb_client().await;
+    let now = idp_core::clock::Clock::system().now_ms();
+    for mut item in new_profile_items(&profile, now) {
+        let kind = item.get("kind").and_then(|k| k.as_s().ok()).cloned();
+        if kind.as_deref() == Some("identifier") {
+            // The reservation's key as the old code wrote it: the set's value as sent.
+            let pk = item["PK"].as_s().unwrap();
+            let set = pk
+                .split("#identifier#")
+                .nth(1)
+                .unwrap()
+                .split('#')
+                .next()
+                .unwrap();
+            let set = set.to_owned();
+            item.insert(
+                "PK".into(),
+                AttributeValue::S(old_key(&set, fields[set.as_str()].as_str().unwrap())),
+            );
+        }
+        if kind.as_deref() == Some("profile") {
+            item.insert(
+                "identifier_keys".into(),
+                AttributeValue::L(old_keys.iter().cloned().map(AttributeValue::S).collect()),
+            );
             for field in ["nin", "username", "email"] {
                 let value = fields[field].as_str().unwrap();
                 item.insert(
@@ -49,8 +76,7 @@ async fn old_profile(company: &str, fields: Value) -> String {
                 );
             }
         }
-        store
-            .client()
+        client
             .put_item()
             .table_name(&store.tables().profiles)
             .set_item(Some(item))

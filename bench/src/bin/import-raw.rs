@@ -16,8 +16,8 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use clap::Parser;
 use futures::StreamExt;
 use idp_core::domain::CompanyId;
-use idp_core::migration::parse_line;
-use idp_core::store::{Store, Tables, bulk_dynamodb_client, import_items, now_ms};
+use idp_core::rules::import_line::parse_line;
+use idp_core::store::{Store, Tables, bulk_dynamodb_client, import_items};
 use serde_json::json;
 
 #[derive(Debug, Parser)]
@@ -35,7 +35,8 @@ async fn main() -> Result<(), String> {
     let args = Args::parse();
     let company = CompanyId::parse(&args.company).ok_or("bad company id")?;
     let tables = Tables::from_env()?;
-    let store = Store::new(bulk_dynamodb_client().await, tables.clone());
+    let client = bulk_dynamodb_client().await;
+    let store = Store::new(client.clone(), tables.clone());
     let config = store
         .company_config(company.as_str())
         .await
@@ -46,7 +47,11 @@ async fn main() -> Result<(), String> {
     for line in std::io::BufReader::new(file).lines() {
         let line = line.map_err(|e| e.to_string())?;
         let parsed = parse_line(&company, &config, line.as_bytes()).map_err(|e| e.to_string())?;
-        let items = import_items(&parsed.profile, parsed.password_hash.as_deref(), now_ms());
+        let items = import_items(
+            &parsed.profile,
+            parsed.password_hash.as_deref(),
+            store.clock().now_ms(),
+        );
         let writes: Vec<TransactWriteItem> = items
             .into_iter()
             .map(|item| {
@@ -62,7 +67,6 @@ async fn main() -> Result<(), String> {
         transactions.push(writes);
     }
     let lines = transactions.len();
-    let client = store.client().clone();
     let started = Instant::now();
     let failures = futures::stream::iter(transactions)
         .map(|writes| {

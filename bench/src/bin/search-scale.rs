@@ -29,12 +29,12 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, Put, PutRequest, ReturnConsumedCapacity, TransactWriteItem, WriteRequest,
 };
 use clap::Parser;
-use idp_core::company::CompanyConfig;
+use idp_core::company::{CompanyConfig, Identifier};
 use idp_core::domain::ProfileField;
 use idp_core::domain::{CompanyId, ProfileAttributes, ProfileId};
 use idp_core::store::index::Searchable;
 use idp_core::store::{
-    NewProfile, SearchCost, SearchQuery, Store, Tables, dynamodb_client, keys, new_profile_items,
+    NewProfile, SearchCost, SearchQuery, Store, Tables, dynamodb_client, new_profile_items,
 };
 use serde_json::{Value, json};
 
@@ -337,11 +337,7 @@ fn new_profile(
     });
     let map = fields.as_object().ok_or("profile fields")?;
     let attributes = ProfileAttributes::parse(map).map_err(|e| e.to_string())?;
-    let identifier_keys = config
-        .identifier_sets
-        .iter()
-        .filter_map(|set| keys::identifier(company, set, &attributes))
-        .collect();
+    let identifiers = Identifier::all(&config.identifier_sets, &attributes);
     Ok(NewProfile {
         company: company.clone(),
         id: ProfileId::new_random(),
@@ -349,7 +345,7 @@ fn new_profile(
         active: n % 10 != DISABLED_DIGIT,
         identification_provider: "test_idp".to_owned(),
         register_type: "nin_register".to_owned(),
-        identifier_keys,
+        identifiers,
     })
 }
 
@@ -362,7 +358,7 @@ async fn seed(
     company: &CompanyId,
     size: usize,
 ) -> Result<(), Failure> {
-    let base_ms = idp_core::store::now_ms() - size as u64;
+    let base_ms = idp_core::clock::Clock::system().now_ms() - size as u64;
     let mut batches: Vec<Vec<WriteRequest>> = Vec::new();
     let mut batch = Vec::new();
     for n in 0..size {
@@ -434,7 +430,7 @@ async fn create_cost(
     let company =
         CompanyId::parse(&format!("bench-create-{run_id}")).ok_or("a bench company id")?;
     let profile = new_profile(&company, config, 1, 1)?;
-    let items = new_profile_items(&profile, idp_core::store::now_ms());
+    let items = new_profile_items(&profile, idp_core::clock::Clock::system().now_ms());
     let index_entries = items
         .first()
         .map(|item| {

@@ -2,10 +2,12 @@
 
 mod cache;
 mod config;
+mod identifier;
 mod policies;
 
 pub use cache::CompanyCache;
 pub use config::{
     Authenticator, CompanyConfig, ConfigError, IdentifierSet, LoginForm, RegisterPair, RegisterType,
 };
+pub use identifier::Identifier;
 pub use policies::{AccessType, LockoutPolicy, PasswordChangeSettings, PasswordPolicy};

@@ -41,6 +41,16 @@ impl AsRef<str> for BoundedText {
     }
 }
 
+/// A name the caller sent (a key, a field in `fields`), as a sentence may show it: at most 64
+/// characters, with backticks and control characters replaced by `?` so that the name cannot
+/// close the sentence's quoting or break a log line.
+pub fn shown_name(name: &str) -> String {
+    name.chars()
+        .take(64)
+        .map(|c| if c == '`' || c.is_control() { '?' } else { c })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{PROFILE_NOT_ACTIVE, profile_id};
+use super::PROFILE_NOT_ACTIVE;
 use crate::app::App;
 use crate::company::{Authenticator, CompanyConfig};
 use crate::domain::CompanyId;
@@ -14,6 +14,7 @@ use crate::envelope::{Resource, success};
 use crate::error::{ApiError, InResource};
 use crate::password::{Password, check_policy, own_data};
 use crate::request::from_object;
+use crate::request::profile_id;
 use crate::store::SetPassword;
 
 pub const NO_PASSWORD_LOGIN: &str =

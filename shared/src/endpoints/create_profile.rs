@@ -11,8 +11,8 @@ use crate::app::App;
 use crate::domain::{ProfileField, ProfileId};
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
-use crate::registration::{ALREADY_PRESENT, ProfileRequest, checked_profile};
 use crate::request::{parse_json, query_param, requested_fields};
+use crate::rules::registration::{ALREADY_PRESENT, ProfileRequest, checked_profile};
 use crate::store::{CreateOutcome, NewProfile};
 
 const RESOURCE: Resource = Resource::Profile;

@@ -7,10 +7,11 @@ use std::sync::Arc;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-use super::{profile_id, respond};
+use super::respond;
 use crate::app::App;
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
+use crate::request::profile_id;
 use crate::store::EraseOutcome;
 
 const RESOURCE: Resource = Resource::Profile;

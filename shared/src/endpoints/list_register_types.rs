@@ -11,7 +11,6 @@ use crate::app::App;
 use crate::domain::{BoundSide, parse_date_bound};
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
-use crate::pagination::Page;
 use crate::request::query_param;
 
 const RESOURCE: Resource = Resource::RegisterType;
@@ -22,7 +21,7 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
 
 async fn list(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let company = app.authorize(req, RESOURCE).await?;
-    let page = Page::from_query(req, RESOURCE)?;
+    let page = crate::request::page(req, RESOURCE)?;
     let from = date_bound(req, "from_date", BoundSide::From)?;
     let until = date_bound(req, "until_date", BoundSide::Until)?;
     if let (Some(from), Some(until)) = (from, until)

@@ -15,13 +15,13 @@ use serde_json::{Map, Value};
 
 use super::{PROFILE_NOT_ACTIVE, respond};
 use crate::app::App;
-use crate::company::{Authenticator, CompanyConfig, LoginForm};
+use crate::company::{Authenticator, CompanyConfig, Identifier, LoginForm};
 use crate::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId, canonical};
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
 use crate::password::{Password, Verification};
 use crate::request::parse_json;
-use crate::store::{Attempt, LoginEnd, LoginRecord, keys};
+use crate::store::{Attempt, LoginEnd, LoginRecord};
 
 const RESOURCE: Resource = Resource::Profile;
 
@@ -169,15 +169,14 @@ async fn find(
     form: &LoginForm,
     identifiers: Option<&ProfileAttributes>,
 ) -> Result<(ProfileId, Option<LoginRecord>), ApiError> {
-    let key = identifiers.and_then(|identifiers| {
+    let identifier = identifiers.and_then(|identifiers| {
         config
             .lookup_set(&form.identifiers)
-            .and_then(|set| keys::identifier(company, set, identifiers))
+            .and_then(|set| Identifier::of(set, identifiers))
     });
-    let key = key.unwrap_or_else(|| keys::nobody(company));
     let id = app
         .store
-        .find_profile_id(&key)
+        .find_profile_id(company, identifier.as_ref())
         .await?
         .unwrap_or_else(ProfileId::new_random);
     let record = app.store.get_login_record(company, id).await?;

@@ -15,12 +15,10 @@ pub mod show_profile;
 pub mod show_register_type;
 mod update_profile;
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 
-use crate::domain::ProfileId;
 use crate::envelope::Resource;
 use crate::error::ApiError;
-use crate::request::path_param;
 
 /// The handler's answer: its response, or its error as the contract shapes it. An error that
 /// names no resource yet (a store error passed up by `?`) gets the endpoint's `resource`;
@@ -33,29 +31,4 @@ fn respond(resource: Resource, result: Result<Response<Body>, ApiError>) -> Resp
     })
 }
 
-/// The `{uuid}` of the path; a malformed one cannot name a profile, so it is the same 404.
-fn profile_id(req: &Request) -> Result<ProfileId, ApiError> {
-    path_param(req, "uuid")
-        .as_deref()
-        .and_then(ProfileId::parse)
-        .ok_or(ApiError::not_found(Resource::Profile))
-}
-
 pub const PROFILE_NOT_ACTIVE: &str = "Profile is not active";
-
-/// `?disabled_profile=`: `true` includes disabled profiles; absent or `false` does not.
-fn include_disabled(req: &Request) -> Result<bool, ApiError> {
-    parse_disabled(crate::request::query_param(req, "disabled_profile").as_deref())
-}
-
-/// `disabled_profile`: absent or `false`, or `true`.
-fn parse_disabled(raw: Option<&str>) -> Result<bool, ApiError> {
-    match raw {
-        None | Some("false") => Ok(false),
-        Some("true") => Ok(true),
-        Some(_) => Err(ApiError::bad_request(
-            Resource::Profile,
-            "Query parameter `disabled_profile` must be true or false",
-        )),
-    }
-}

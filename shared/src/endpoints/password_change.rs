@@ -11,14 +11,14 @@ use sha2::{Digest, Sha256};
 
 use super::{PROFILE_NOT_ACTIVE, respond};
 use crate::app::App;
-use crate::company::{AccessType, CompanyConfig, IdentifierSet};
+use crate::company::{AccessType, CompanyConfig, Identifier, IdentifierSet};
 use crate::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId};
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
 use crate::mail::{Message, default_sender};
 use crate::password::{Password, check_policy, own_data};
 use crate::request::parse_json;
-use crate::store::{ChangeOutcome, IdentifierOwner, IssueOutcome, keys, now_ms};
+use crate::store::{ChangeOutcome, IdentifierOwner, IssueOutcome};
 
 pub const BAD_OPERATION: &str = "Operation field is null or not supported";
 pub const BAD_ACCESS_TYPE: &str = "access_type field is null or not supported";
@@ -109,13 +109,15 @@ async fn find_profile(
 ) -> Result<Option<IdentifierOwner>, ApiError> {
     let mut raw = serde_json::Map::new();
     raw.insert(field.as_str().into(), value.into());
-    // A value that is not even well-formed belongs to no profile: a reservation nobody holds
-    // is read instead, at the same cost.
-    let key = ProfileAttributes::parse(&raw)
+    // A value that is not even well-formed belongs to no profile: the store reads a
+    // reservation nobody holds instead, at the same cost.
+    let identifier = ProfileAttributes::parse(&raw)
         .ok()
-        .and_then(|attributes| keys::identifier(company, &IdentifierSet(vec![field]), &attributes))
-        .unwrap_or_else(|| keys::nobody(company));
-    Ok(app.store.find_identifier_owner(&key).await?)
+        .and_then(|attributes| Identifier::of(&IdentifierSet(vec![field]), &attributes));
+    Ok(app
+        .store
+        .find_identifier_owner(company, identifier.as_ref())
+        .await?)
 }
 
 async fn request(
@@ -280,8 +282,7 @@ async fn confirm(
             ApiError::conflict(Resource::Profile, PROFILE_NOT_ACTIVE)
         });
     }
-    let now_seconds = now_ms() / 1000;
-    let Some(stored) = stored.filter(|t| t.expires_at > now_seconds && t.attempts_left > 0) else {
+    let Some(stored) = stored else {
         return Err(invalid());
     };
     let offered = digest(company, id, &token);

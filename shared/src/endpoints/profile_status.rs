@@ -5,11 +5,12 @@ use std::sync::Arc;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
-use super::{profile_id, respond};
+use super::respond;
 use crate::app::App;
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
 use crate::request::parse_json;
+use crate::request::profile_id;
 use crate::store::StatusChange;
 
 const RESOURCE: Resource = Resource::Profile;

@@ -8,15 +8,17 @@ use lambda_http::http::HeaderValue;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
 
-use super::{parse_disabled, respond};
+use super::respond;
 use crate::app::App;
 use crate::cursor;
 use crate::domain::{CompanyId, ProfileField, parse_value};
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
+use crate::json_body::parse_json_bytes;
 use crate::pagination::Page;
 use crate::profile::Profile;
-use crate::request::{body_bytes, parse_json_bytes, query_param, requested_fields};
+use crate::request::parse_disabled;
+use crate::request::{body_bytes, query_param, requested_fields};
 use crate::store::SearchQuery;
 use crate::store::index::Searchable;
 
@@ -182,7 +184,7 @@ fn percent_encode(text: &str) -> String {
 pub fn parse_filters(body: &Map<String, Value>) -> Result<Vec<(Searchable, String)>, String> {
     let mut filters = Vec::new();
     for (name, value) in body {
-        let shown = crate::request::shown_name(name);
+        let shown = crate::domain::shown_name(name);
         let searchable = if name == "identification_provider" {
             Searchable::IdentificationProvider
         } else {

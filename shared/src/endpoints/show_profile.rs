@@ -4,10 +4,11 @@ use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
 
-use super::{profile_id, respond};
+use super::respond;
 use crate::app::App;
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
+use crate::request::profile_id;
 
 const RESOURCE: Resource = Resource::Profile;
 
@@ -17,7 +18,7 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
 
 async fn show(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let company = app.authorize(req, RESOURCE).await?;
-    let include_disabled = super::include_disabled(req)?;
+    let include_disabled = crate::request::include_disabled(req)?;
     let id = profile_id(req)?;
     let profile = app
         .store

@@ -6,14 +6,15 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{PROFILE_NOT_ACTIVE, profile_id};
+use super::PROFILE_NOT_ACTIVE;
 use crate::app::App;
 use crate::domain::{CompanyId, ProfileAttributes};
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
-use crate::registration::{ALREADY_PRESENT, MISSING_IDENTIFIERS, MISSING_REQUIRED};
-use crate::request::{from_object, shown_name};
-use crate::store::{UpdateOutcome, keys};
+use crate::request::from_object;
+use crate::request::profile_id;
+use crate::rules::registration::{ALREADY_PRESENT, checked_change};
+use crate::store::UpdateOutcome;
 
 const RESOURCE: Resource = Resource::Profile;
 
@@ -57,38 +58,16 @@ pub(super) async fn update(
         if !current.profile.active {
             return Err(ApiError::conflict(RESOURCE, PROFILE_NOT_ACTIVE));
         }
-        let form = config
-            .register_type(&current.register_type)
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    RESOURCE,
-                    format!(
-                        "Register type `{}` of this profile is no longer offered by the company",
-                        shown_name(&current.register_type)
-                    ),
-                )
-            })?;
-        let touched = set.iter().map(|(f, _)| f).chain(removed.iter().copied());
-        if let Some(field) = touched.into_iter().find(|f| !form.allowed.contains(f)) {
-            return Err(ApiError::bad_request(
-                RESOURCE,
-                format!(
-                    "Profile field `{field}` is not allowed by register type `{}`",
-                    shown_name(&current.register_type)
-                ),
-            ));
-        }
-        let attributes = current.profile.attributes.changed(&set, &removed);
-        if form.required.iter().any(|f| !attributes.contains(*f)) {
-            return Err(ApiError::bad_request(RESOURCE, MISSING_REQUIRED));
-        }
-        let identifier_keys = keys::identifier_keys(&company, &config.identifier_sets, &attributes);
-        if identifier_keys.is_empty() {
-            return Err(ApiError::bad_request(RESOURCE, MISSING_IDENTIFIERS));
-        }
+        let (attributes, identifiers) = checked_change(
+            &config,
+            &current.register_type,
+            &current.profile.attributes,
+            &set,
+            &removed,
+        )?;
         match app
             .store
-            .update_profile(&current, &attributes, &identifier_keys)
+            .update_profile(&current, &attributes, &identifiers)
             .await?
         {
             UpdateOutcome::Updated(profile) => {

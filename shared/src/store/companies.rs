@@ -8,7 +8,6 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::attributes::{Item, get_s, n, s};
 use super::conflict::backoff;
-use super::credentials::now_ms;
 use super::{Store, StoreError};
 use crate::company::CompanyConfig;
 
@@ -48,7 +47,7 @@ impl Store {
                 .send()
                 .await?
                 .item;
-            let now = now_ms();
+            let now = self.clock.now_ms();
             let previous = stored.as_ref().map(dates_of).unwrap_or_default();
             let dated = config.dated_from(&previous, now);
             let request = self

@@ -2,7 +2,7 @@
 //! `TransactionConflict`, and the loser retries, since the winner's write decides whether the
 //! loser's condition now fails.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -13,15 +13,10 @@ use super::StoreError;
 /// How many times a write cancelled by a conflict is tried again.
 const CONFLICT_RETRIES: u32 = 8;
 
-/// Exponential backoff with jitter taken from the clock, so racing writers spread out.
+/// Exponential backoff with random jitter, so racing writers spread out.
 pub(super) fn backoff(attempt: u32) -> Duration {
     let base = 10u64 << attempt.min(6);
-    let jitter = u64::from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0),
-    ) % base;
+    let jitter = rand::random_range(0..base);
     Duration::from_millis(base / 2 + jitter / 2)
 }
 

@@ -14,9 +14,9 @@ use aws_sdk_dynamodb::types::{
 
 use super::attributes::{Item, get_s, key, n, s};
 use super::conflict::backoff;
-use super::profiles::{Collection, profile_from_item, unix_now};
+use super::profiles::{Collection, profile_from_item};
 use super::{Store, StoreError, index, keys};
-use crate::company::LockoutPolicy;
+use crate::company::{Identifier, LockoutPolicy};
 use crate::domain::{CompanyId, Email, ProfileId};
 use crate::profile::Profile;
 
@@ -116,34 +116,33 @@ pub enum LoginEnd {
     Refused,
 }
 
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 impl Store {
-    /// The profile that holds an identifier reservation, if any.
+    /// The profile that holds `identifier` in `company`, if any. `None` (values that cannot
+    /// name anyone) reads a reservation nobody holds, so that it costs what a real one does.
     pub async fn find_profile_id(
         &self,
-        identifier_key: &str,
+        company: &CompanyId,
+        identifier: Option<&Identifier>,
     ) -> Result<Option<ProfileId>, StoreError> {
-        let item = self.read_reservation(identifier_key, false).await?;
+        let identifier_key = keys::identifier_or_nobody(company, identifier);
+        let item = self.read_reservation(&identifier_key, false).await?;
         Ok(item
             .as_ref()
             .and_then(|item| get_s(item, "uuid"))
             .and_then(ProfileId::parse))
     }
 
-    /// The profile that holds an identifier reservation, with the e-mail address the
+    /// The profile that holds `identifier` in `company`, with the e-mail address the
     /// reservation keeps for it (`None` when the profile has none, or when the reservation was
-    /// written before reservations kept it).
+    /// written before reservations kept it). `None` costs what a real identifier does, as in
+    /// [`Store::find_profile_id`].
     pub async fn find_identifier_owner(
         &self,
-        identifier_key: &str,
+        company: &CompanyId,
+        identifier: Option<&Identifier>,
     ) -> Result<Option<IdentifierOwner>, StoreError> {
-        let Some(item) = self.read_reservation(identifier_key, true).await? else {
+        let identifier_key = keys::identifier_or_nobody(company, identifier);
+        let Some(item) = self.read_reservation(&identifier_key, true).await? else {
             return Ok(None);
         };
         let Some(id) = get_s(&item, "uuid").and_then(ProfileId::parse) else {
@@ -203,7 +202,7 @@ impl Store {
         phc: &str,
     ) -> Result<SetPassword, StoreError> {
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Failed(e.to_string());
-        let now = unix_now();
+        let now = self.clock.now_seconds();
         let partition = keys::profile(company, id);
         let profile = self.active_profile_check(&partition)?;
         let item = credential_item(company, id, phc, now);
@@ -253,7 +252,7 @@ impl Store {
         let mut observed = observed;
         for attempt in 0..ATTEMPT_RETRIES {
             let count = observed.saturating_add(1);
-            let now = now_ms();
+            let now = self.clock.now_ms();
             let mut update = self
                 .client
                 .update_item()
@@ -371,7 +370,8 @@ impl Store {
                 // The profile was erased meanwhile.
                 Some(None) => return Ok(LoginEnd::Refused),
                 Some(Some(current)) => {
-                    let locked = number(current, "locked_until").is_some_and(|t| t > now_ms());
+                    let locked =
+                        number(current, "locked_until").is_some_and(|t| t > self.clock.now_ms());
                     if locked {
                         return Ok(LoginEnd::Refused);
                     }
@@ -413,7 +413,7 @@ impl Store {
             .expression_attribute_values(":a", AttributeValue::Bool(active))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":flip", index::flip(active))
-            .expression_attribute_values(":now", n(unix_now()))
+            .expression_attribute_values(":now", n(self.clock.now_seconds()))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()

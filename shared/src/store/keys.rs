@@ -6,11 +6,14 @@
 //! `SK BETWEEN credential# AND profile` and "everything but the audit trail" is
 //! `SK >= credential#`. Company ids cannot contain `#` and identifier values are
 //! length-prefixed, so no two different inputs can produce the same key.
+//!
+//! Private to the store: the layers above speak of companies, profile ids and
+//! [`Identifier`]s, never of keys.
 
 use std::fmt::Write;
 
-use crate::company::IdentifierSet;
-use crate::domain::{CompanyId, ProfileAttributes, ProfileId};
+use crate::company::Identifier;
+use crate::domain::{CompanyId, ProfileId};
 
 /// The partition key attribute.
 pub const PK: &str = "PK";
@@ -33,49 +36,54 @@ pub fn profile(company: &CompanyId, id: ProfileId) -> String {
     format!("company#{company}#profile#{id}")
 }
 
-/// `PK` of the reservation of `set`'s values for one profile, or `None` when the profile lacks
-/// one of the set's fields.
-pub fn identifier(
-    company: &CompanyId,
-    set: &IdentifierSet,
-    attributes: &ProfileAttributes,
-) -> Option<String> {
-    let mut key = format!("company#{company}#identifier#{}", set.name());
-    for field in set.fields() {
-        // The canonical form: look-alike values reserve the same key.
-        let value = crate::domain::canonical(*field, attributes.get(*field)?);
+/// `PK` of the reservation of one identifier (its values are canonical already, so look-alike
+/// values reserve the same key).
+pub fn identifier(company: &CompanyId, identifier: &Identifier) -> String {
+    let mut key = format!("company#{company}#identifier#{}", identifier.set());
+    for value in identifier.values() {
         // Writing to a String cannot fail.
         let _ = write!(key, "#{}:{value}", value.len());
     }
-    Some(key)
+    key
 }
 
-/// The `PK`s of every identifier set of `sets` that `attributes` complete: the reservations a
-/// profile with these values holds.
-pub fn identifier_keys(
-    company: &CompanyId,
-    sets: &[IdentifierSet],
-    attributes: &ProfileAttributes,
-) -> Vec<String> {
-    sets.iter()
-        .filter_map(|set| identifier(company, set, attributes))
+/// The `PK`s of a profile's reservations.
+pub fn identifier_keys(company: &CompanyId, identifiers: &[Identifier]) -> Vec<String> {
+    identifiers
+        .iter()
+        .map(|one| identifier(company, one))
         .collect()
+}
+
+/// `PK` of the reservation of `identifier`, or of one nobody holds when there is none: what a
+/// lookup reads for identifiers that cannot name anyone, at the same cost.
+pub fn identifier_or_nobody(company: &CompanyId, identifier: Option<&Identifier>) -> String {
+    identifier.map_or_else(|| nobody(company), |one| self::identifier(company, one))
 }
 
 /// `PK` of a reservation no profile can hold (its set name is empty, which no company's set
 /// has): what a login reads for identifiers that cannot name anyone, at the same cost.
-pub fn nobody(company: &CompanyId) -> String {
+fn nobody(company: &CompanyId) -> String {
     format!("company#{company}#identifier##{}", ProfileId::new_random())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ProfileField;
+    use crate::company::IdentifierSet;
+    use crate::domain::{ProfileAttributes, ProfileField};
     use serde_json::json;
 
     fn attrs(value: serde_json::Value) -> ProfileAttributes {
         ProfileAttributes::parse(value.as_object().unwrap()).unwrap()
+    }
+
+    fn identifier(
+        company: &CompanyId,
+        set: &IdentifierSet,
+        attributes: &ProfileAttributes,
+    ) -> Option<String> {
+        Identifier::of(set, attributes).map(|one| super::identifier(company, &one))
     }
 
     #[test]

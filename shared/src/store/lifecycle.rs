@@ -11,8 +11,9 @@ use aws_sdk_dynamodb::types::{
 
 use super::attributes::{Item, get_s, key, n, s};
 use super::index::Searchable;
-use super::profiles::{profile_from_item, reservation_item, unix_now};
+use super::profiles::{profile_from_item, reservation_item};
 use super::{Store, StoreError, keys};
+use crate::company::Identifier;
 use crate::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId};
 use crate::profile::Profile;
 
@@ -22,7 +23,7 @@ pub struct Versioned {
     pub profile: Profile,
     pub register_type: String,
     pub version: u64,
-    pub identifier_keys: Vec<String>,
+    identifier_keys: Vec<String>,
     item: Item,
 }
 
@@ -44,10 +45,11 @@ pub enum EraseOutcome {
 }
 
 impl Versioned {
-    /// Whether this profile's reservations are `identifier_keys` and its index attributes the
+    /// Whether this profile's reservations are `identifiers`' and its index attributes the
     /// ones its values give now (`idp-admin rekey`: keys written before identifiers had a
     /// canonical form are not).
-    pub fn keys_are(&self, company: &CompanyId, identifier_keys: &[String]) -> bool {
+    pub fn keys_are(&self, company: &CompanyId, identifiers: &[Identifier]) -> bool {
+        let identifier_keys = keys::identifier_keys(company, identifiers);
         let wanted: BTreeSet<&String> = identifier_keys.iter().collect();
         let held: BTreeSet<&String> = self.identifier_keys.iter().collect();
         let id = self.profile.id;
@@ -73,7 +75,7 @@ impl Store {
         Ok(Some(versioned(item)?))
     }
 
-    /// Writes `attributes` as the profile's values and `identifier_keys` as its reservations,
+    /// Writes `attributes` as the profile's values and `identifiers` as its reservations,
     /// in one transaction: the profile (conditioned on the version read), each new
     /// reservation (conditioned on being free), each dropped one deleted, each kept one
     /// given the new e-mail, and, when the e-mail changed, the pending password-change token
@@ -82,7 +84,7 @@ impl Store {
         &self,
         current: &Versioned,
         attributes: &ProfileAttributes,
-        identifier_keys: &[String],
+        identifiers: &[Identifier],
     ) -> Result<UpdateOutcome, StoreError> {
         let company = CompanyId::parse(get_s(&current.item, "company_id").unwrap_or_default())
             .ok_or_else(|| StoreError::Corrupt("profile item without company_id".into()))?;
@@ -91,7 +93,9 @@ impl Store {
         let me = s(id.to_string());
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Failed(e.to_string());
 
-        let item = updated_item(current, &company, attributes, identifier_keys);
+        let now = self.clock.now_seconds();
+        let identifier_keys = keys::identifier_keys(&company, identifiers);
+        let item = updated_item(current, &company, attributes, &identifier_keys, now);
         let new_profile = profile_from_item(&item)?;
         let mut writes = vec![
             TransactWriteItem::builder()
@@ -116,7 +120,7 @@ impl Store {
         let email_changed = current.profile.attributes.get(ProfileField::Email) != email;
         let added: Vec<&String> = new.difference(&old).copied().collect();
         for reservation_key in &added {
-            let reservation = reservation_item(reservation_key, &company, id, email, unix_now());
+            let reservation = reservation_item(reservation_key, &company, id, email, now);
             writes.push(self.put_new(reservation)?);
         }
         for reservation_key in old.difference(&new) {
@@ -315,6 +319,7 @@ fn updated_item(
     company: &CompanyId,
     attributes: &ProfileAttributes,
     identifier_keys: &[String],
+    now_seconds: u64,
 ) -> Item {
     let id = current.profile.id;
     let mut item = current.item.clone();
@@ -335,6 +340,6 @@ fn updated_item(
         AttributeValue::L(identifier_keys.iter().map(s).collect()),
     );
     item.insert("version".into(), n(current.version + 1));
-    item.insert("updated_at".into(), n(unix_now()));
+    item.insert("updated_at".into(), n(now_seconds));
     item
 }

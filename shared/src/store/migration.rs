@@ -92,7 +92,7 @@ impl Store {
         profile: &NewProfile,
         password_hash: Option<&str>,
     ) -> Result<ImportOutcome, StoreError> {
-        let items = import_items(profile, password_hash, super::now_ms())
+        let items = import_items(profile, password_hash, self.clock.now_ms())
             .into_iter()
             .map(|item| self.put_new(item))
             .collect::<Result<Vec<_>, _>>()?;

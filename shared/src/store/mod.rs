@@ -17,7 +17,7 @@ mod conflict;
 mod credentials;
 mod error;
 pub mod index;
-pub mod keys;
+mod keys;
 mod lifecycle;
 mod migration;
 mod profiles;
@@ -26,9 +26,7 @@ mod tokens;
 mod transaction;
 
 pub use client::{Tables, bulk_dynamodb_client, dynamodb_client, with_bounds};
-pub use credentials::{
-    Attempt, IdentifierOwner, LoginEnd, LoginRecord, SetPassword, StatusChange, now_ms,
-};
+pub use credentials::{Attempt, IdentifierOwner, LoginEnd, LoginRecord, SetPassword, StatusChange};
 pub use error::StoreError;
 pub use index::INDEXES;
 pub use lifecycle::{EraseOutcome, UpdateOutcome, Versioned};
@@ -43,20 +41,34 @@ pub use tokens::{ChangeOutcome, IssueOutcome, TokenCheck};
 
 use aws_sdk_dynamodb::Client;
 
+use crate::clock::Clock;
+
 /// The profile and company tables.
 #[derive(Debug, Clone)]
 pub struct Store {
     client: Client,
     tables: Tables,
+    clock: Clock,
 }
 
 impl Store {
+    /// On the system clock.
     pub fn new(client: Client, tables: Tables) -> Self {
-        Self { client, tables }
+        Self {
+            client,
+            tables,
+            clock: Clock::system(),
+        }
     }
 
-    pub fn client(&self) -> &Client {
-        &self.client
+    /// The same store on `clock` (a test's [`crate::clock::ManualClock`]).
+    pub fn with_clock(self, clock: Clock) -> Self {
+        Self { clock, ..self }
+    }
+
+    /// The time every decision of the store is taken at.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     pub fn tables(&self) -> &Tables {

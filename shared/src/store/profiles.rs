@@ -1,5 +1,3 @@
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
@@ -7,10 +5,11 @@ use serde_json::{Map, Value};
 
 use super::attributes::{Item, get_bool, get_s, key, n, s, to_json};
 use super::{Store, StoreError, index, keys};
+use crate::company::Identifier;
 use crate::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId};
 use crate::profile::Profile;
 
-/// A profile about to be registered, with the identifier keys it reserves.
+/// A profile about to be registered, with the identifiers it reserves.
 #[derive(Debug, Clone)]
 pub struct NewProfile {
     pub company: CompanyId,
@@ -19,13 +18,13 @@ pub struct NewProfile {
     pub active: bool,
     pub identification_provider: String,
     pub register_type: String,
-    pub identifier_keys: Vec<String>,
+    pub identifiers: Vec<Identifier>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CreateOutcome {
     Created,
-    /// One of the identifier keys belongs to another profile.
+    /// One of the identifiers belongs to another profile.
     IdentifierTaken,
 }
 
@@ -40,7 +39,7 @@ impl Store {
     }
 
     fn create_items(&self, profile: &NewProfile) -> Result<Vec<TransactWriteItem>, StoreError> {
-        new_profile_items(profile, super::now_ms())
+        new_profile_items(profile, self.clock.now_ms())
             .into_iter()
             .map(|item| self.put_new(item))
             .collect()
@@ -173,13 +172,6 @@ pub(crate) fn profile_from_item(item: &Item) -> Result<Profile, StoreError> {
     })
 }
 
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 /// The `SK`s of a profile's items in `items` (as a `Query` of its partition returns them),
 /// split into the profile, its password credential and its password-change token.
 pub(crate) struct Collection {
@@ -208,11 +200,12 @@ impl Collection {
 }
 
 /// The items a create writes, as of `created_ms`: the profile item (with its index
-/// attributes) and one reservation per identifier key. Public for bulk loading (`make bench`
+/// attributes) and one reservation per identifier. Public for bulk loading (`make bench`
 /// seeds companies with these same items through `BatchWriteItem`).
 pub fn new_profile_items(profile: &NewProfile, created_ms: u64) -> Vec<Item> {
     let now_ms = created_ms;
     let now = now_ms / 1000;
+    let identifier_keys = keys::identifier_keys(&profile.company, &profile.identifiers);
     let mut item = key(keys::profile(&profile.company, profile.id), keys::PROFILE);
     item.insert("kind".into(), s("profile"));
     item.insert("company_id".into(), s(profile.company.as_str()));
@@ -240,7 +233,7 @@ pub fn new_profile_items(profile: &NewProfile, created_ms: u64) -> Vec<Item> {
     );
     item.insert(
         "identifier_keys".into(),
-        AttributeValue::L(profile.identifier_keys.iter().map(s).collect()),
+        AttributeValue::L(identifier_keys.iter().map(s).collect()),
     );
     // Every write of the profile item adds one, and a read-modify-write (update, erasure)
     // is conditioned on the version it read.
@@ -258,7 +251,7 @@ pub fn new_profile_items(profile: &NewProfile, created_ms: u64) -> Vec<Item> {
 
     let mut items = vec![item];
     let email = profile.attributes.get(ProfileField::Email);
-    for reservation_key in &profile.identifier_keys {
+    for reservation_key in &identifier_keys {
         items.push(reservation_item(
             reservation_key,
             &profile.company,

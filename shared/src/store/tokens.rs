@@ -12,7 +12,6 @@ use aws_sdk_dynamodb::types::{
 
 use super::attributes::{Item, key, n, s};
 use super::credentials::LoginRecord;
-use super::profiles::unix_now;
 use super::{Store, StoreError, keys};
 use crate::domain::{CompanyId, ProfileId};
 
@@ -62,7 +61,7 @@ impl Store {
         attempts: u32,
         min_interval_seconds: u32,
     ) -> Result<IssueOutcome, StoreError> {
-        let now = unix_now();
+        let now = self.clock.now_seconds();
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Failed(e.to_string());
         // First, so that its reason comes first: an unknown or inactive profile answers as
         // such, whatever the token's state.
@@ -140,8 +139,9 @@ impl Store {
         }
     }
 
-    /// The profile (with its credentials) and its current token: one `Query` of the
-    /// partition from the first credential on.
+    /// The profile (with its credentials) and its current token if it can still be tried
+    /// (unexpired, with attempts left, by the store's clock): one `Query` of the partition
+    /// from the first credential on.
     pub async fn get_profile_and_token(
         &self,
         company: &CompanyId,
@@ -157,6 +157,8 @@ impl Store {
             expires_at: number(item, "expires_at").unwrap_or(0),
             attempts_left: number(item, "attempts_left").unwrap_or(0) as u32,
         });
+        let now = self.clock.now_seconds();
+        let token = token.filter(|t| t.expires_at > now && t.attempts_left > 0);
         Ok((LoginRecord::from_collection(&collection)?, token))
     }
 
@@ -209,7 +211,7 @@ impl Store {
         digest: &str,
         new_hash: &str,
     ) -> Result<ChangeOutcome, StoreError> {
-        let now = unix_now();
+        let now = self.clock.now_seconds();
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Failed(e.to_string());
         let partition = keys::profile(company, id);
         let consume = Delete::builder()

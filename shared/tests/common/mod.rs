@@ -49,9 +49,14 @@ pub fn test_cursor_key() -> idp_core::cursor::CursorKey {
 
 /// An app that writes its mail as files under `dir` (the password-change tests read them).
 pub async fn app_with_mail(dir: std::path::PathBuf) -> Arc<App> {
+    app_with_mail_on(dir, idp_core::clock::Clock::system()).await
+}
+
+/// [`app_with_mail`] with its store on `clock` (a test's manual clock).
+pub async fn app_with_mail_on(dir: std::path::PathBuf, clock: idp_core::clock::Clock) -> Arc<App> {
     Arc::new(
         App::new(
-            Store::new(dynamodb_client().await, tables()),
+            Store::new(dynamodb_client().await, tables()).with_clock(clock),
             jwt_verifier(),
             Passwords::new(HashParams::OWASP_MINIMUM).unwrap(),
             Duration::from_secs(60),
@@ -63,8 +68,19 @@ pub async fn app_with_mail(dir: std::path::PathBuf) -> Arc<App> {
     )
 }
 
+/// A DynamoDB client of its own, for what a test reads or plants beside the store (the store
+/// keeps its client to itself).
+pub async fn raw_client() -> aws_sdk_dynamodb::Client {
+    dynamodb_client().await
+}
+
 pub async fn app() -> Arc<App> {
-    let store = Store::new(dynamodb_client().await, tables());
+    app_on(idp_core::clock::Clock::system()).await
+}
+
+/// [`app`] with its store on `clock` (a test's manual clock).
+pub async fn app_on(clock: idp_core::clock::Clock) -> Arc<App> {
+    let store = Store::new(dynamodb_client().await, tables()).with_clock(clock);
     app_with(store, jwt_verifier(), HashParams::OWASP_MINIMUM).await
 }
 
@@ -192,7 +208,7 @@ pub fn kind(item: &HashMap<String, AttributeValue>) -> &str {
 /// without looking at the rest.
 pub async fn scan_company(app: &App, company: &str) -> Vec<HashMap<String, AttributeValue>> {
     scan_table(
-        app.store.client(),
+        &raw_client().await,
         &app.store.tables().profiles,
         Some(company),
     )
@@ -309,8 +325,8 @@ pub async fn partition_item(
     uuid: &str,
     sort_key: &str,
 ) -> Option<HashMap<String, AttributeValue>> {
-    app.store
-        .client()
+    raw_client()
+        .await
         .get_item()
         .table_name(&app.store.tables().profiles)
         .key(

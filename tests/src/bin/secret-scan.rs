@@ -31,13 +31,13 @@ async fn main() -> ExitCode {
             .collect();
 
     let store = store().await;
+    let client = idp_core::store::dynamodb_client().await;
     let tables = store.tables();
     let mut haystacks = Vec::new();
     for table in [&tables.profiles, &tables.companies] {
         let mut start = None;
         loop {
-            let page = store
-                .client()
+            let page = client
                 .scan()
                 .table_name(table)
                 .set_exclusive_start_key(start)

@@ -1,0 +1,7 @@
+//! Delete Profile (erasure): `DELETE /v1/companies/{company_id}/profiles/{uuid}`.
+//! The logic is `idp_core::endpoints::delete_profile`; the route's row is in `idp_core::routes::ROUTES`.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    idp_core::serve(idp_core::endpoints::delete_profile::handle).await
+}

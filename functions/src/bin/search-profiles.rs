@@ -1,0 +1,7 @@
+//! Search Multiple Profiles: `POST /v1/companies/{company_id}/profiles/query`.
+//! The logic is `idp_core::endpoints::search_profiles`; the route's row is in `idp_core::routes::ROUTES`.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    idp_core::serve(idp_core::endpoints::search_profiles::handle).await
+}
