@@ -9,6 +9,7 @@ use std::fs::OpenOptions;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
+use idp_core::rules::import_line::export_line;
 use idp_core::store::{Store, Tables, export_shards};
 
 use crate::progress::Progress;
@@ -66,12 +67,12 @@ pub async fn run(options: Options) -> Result<Summary, String> {
                 .await
                 .map_err(|e| format!("reading shard {shard}: {e}"))?;
             for items in &page {
-                let line = items.to_line().map_err(|e| format!("shard {shard}: {e}"))?;
+                let line = export_line(items);
                 serde_json::to_writer(&mut out, &line)
                     .map_err(|e| format!("writing the export: {e}"))?;
                 out.write_all(b"\n").map_err(write_failed)?;
                 summary.profiles += 1;
-                summary.with_hash += u64::from(items.credential.is_some());
+                summary.with_hash += u64::from(items.password_hash.is_some());
             }
             progress.set_counts(summary.profiles, summary.with_hash, 0);
             position = next;

@@ -3,7 +3,7 @@
 //! and optionally `active`, `uuid` and `password_hash`.
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::company::CompanyConfig;
 use crate::domain::{CompanyId, ProfileId};
@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::json_body::parse_json_bytes;
 use crate::resource::Resource;
 use crate::rules::registration::{ProfileRequest, checked_profile};
-use crate::store::NewProfile;
+use crate::store::{ExportedProfile, NewProfile};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -104,4 +104,74 @@ fn derived_id(profile: &NewProfile) -> ProfileId {
         name.push('\n');
     }
     ProfileId::derived(name.as_bytes())
+}
+
+/// The export line of a profile: `uuid`, `register_type`, `information_provider`, `active`,
+/// `profile` (its fields, in the API's order) and `password_hash` when it has one. It is an
+/// import line: `idp-admin import` reads it back as it is.
+pub fn export_line(profile: &ExportedProfile) -> Value {
+    let values: Map<String, Value> = profile
+        .values
+        .iter()
+        .map(|(field, value)| (field.as_str().to_owned(), Value::String(value.clone())))
+        .collect();
+    let mut line = json!({
+        "uuid": profile.id,
+        "register_type": profile.register_type,
+        "information_provider": profile.information_provider,
+        "active": profile.active,
+        "profile": values,
+    });
+    if let (Some(hash), Some(map)) = (&profile.password_hash, line.as_object_mut()) {
+        map.insert("password_hash".into(), Value::String(hash.clone()));
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ProfileField;
+
+    #[test]
+    fn an_export_line_keeps_its_keys_in_order_and_reads_back_as_an_import_line() {
+        let profile = ExportedProfile {
+            id: "6d727476-85c0-476c-975b-113a31c4e286".into(),
+            register_type: "nin_register".into(),
+            information_provider: "test_idp".into(),
+            active: false,
+            values: vec![
+                (ProfileField::Nin, "123456789".into()),
+                (ProfileField::Email, "tlat@email.com".into()),
+            ],
+            password_hash: Some("$2b$10$abcdefghijklmnopqrstuu".into()),
+        };
+        let line = export_line(&profile);
+        assert_eq!(
+            line.to_string(),
+            r#"{"uuid":"6d727476-85c0-476c-975b-113a31c4e286","register_type":"nin_register","information_provider":"test_idp","active":false,"profile":{"nin":"123456789","email":"tlat@email.com"},"password_hash":"$2b$10$abcdefghijklmnopqrstuu"}"#
+        );
+        let config = CompanyConfig::from_value(json!({
+            "company_id": "-1",
+            "identifier_sets": [["nin"], ["email"]],
+            "information_providers": ["test_idp"],
+            "register_types": {"nin_register": {"required": ["nin"], "allowed": ["nin", "email"]}}
+        }))
+        .unwrap();
+        let company = CompanyId::parse("-1").unwrap();
+        let read = parse_line(&company, &config, line.to_string().as_bytes()).unwrap();
+        assert_eq!(read.profile.id.to_string(), profile.id);
+        assert!(!read.profile.active);
+        assert_eq!(
+            read.profile.attributes.get(ProfileField::Email),
+            Some("tlat@email.com")
+        );
+        assert_eq!(read.password_hash, profile.password_hash);
+
+        let without = ExportedProfile {
+            password_hash: None,
+            ..profile
+        };
+        assert!(export_line(&without).get("password_hash").is_none());
+    }
 }

@@ -8,12 +8,12 @@
 //!
 //! Export walks the listing index's shards (every profile of the company, active or not) a
 //! page at a time and reads each page's profiles and credentials with `BatchGetItem`: the cost
-//! and the memory grow with the page, never with the company.
+//! and the memory grow with the page, never with the company. The line itself is written by
+//! the rules ([`crate::rules::import_line::export_line`]), beside the line import reads.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
-use serde_json::{Map, Value};
 
 use super::attributes::{Item, get_bool, get_s, key, s};
 use super::credentials::credential_item;
@@ -34,50 +34,39 @@ pub enum ImportOutcome {
 /// (profile and credential of each).
 pub const EXPORT_PAGE: i32 = 100;
 
-/// One exported profile: its profile item and, when it has a password, its credential item.
-#[derive(Debug)]
-pub struct ExportedItems {
-    pub profile: Item,
-    pub credential: Option<Item>,
+/// One exported profile, as stored: what an export line is written from
+/// ([`crate::rules::import_line::export_line`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedProfile {
+    pub id: String,
+    pub register_type: String,
+    pub information_provider: String,
+    pub active: bool,
+    /// The stored values, in the API's field order.
+    pub values: Vec<(ProfileField, String)>,
+    /// The stored hash (argon2id, an imported family, or a wrapped hash), when it has one.
+    pub password_hash: Option<String>,
 }
 
-impl ExportedItems {
-    /// The import line of this profile: `uuid`, `register_type`, `information_provider`,
-    /// `active`, `profile` (its fields, in the API's order) and `password_hash` when it has
-    /// one, as stored (argon2id, an imported family, or a wrapped hash).
-    pub fn to_line(&self) -> Result<Value, StoreError> {
-        let item = &self.profile;
+impl ExportedProfile {
+    /// The profile read from its profile item and, when it has a password, its credential.
+    fn from_items(profile: &Item, credential: Option<&Item>) -> Result<Self, StoreError> {
         let corrupt = |what: &str| StoreError::Corrupt(format!("profile item without {what}"));
-        let mut line = Map::new();
-        let text = |name: &str| get_s(item, name).map(|v| Value::String(v.to_owned()));
-        line.insert("uuid".into(), text("uuid").ok_or_else(|| corrupt("uuid"))?);
-        line.insert(
-            "register_type".into(),
-            text("register_type").ok_or_else(|| corrupt("register_type"))?,
-        );
-        line.insert(
-            "information_provider".into(),
-            text("identification_provider").ok_or_else(|| corrupt("provider"))?,
-        );
-        line.insert(
-            "active".into(),
-            Value::Bool(get_bool(item, "active").ok_or_else(|| corrupt("active"))?),
-        );
-        let mut profile = Map::new();
-        for field in ProfileField::ALL {
-            if let Some(value) = text(field.as_str()) {
-                profile.insert(field.as_str().into(), value);
-            }
-        }
-        line.insert("profile".into(), Value::Object(profile));
-        if let Some(hash) = self
-            .credential
-            .as_ref()
-            .and_then(|c| get_s(c, "password_hash"))
-        {
-            line.insert("password_hash".into(), Value::String(hash.to_owned()));
-        }
-        Ok(Value::Object(line))
+        let text = |name: &str| get_s(profile, name).map(str::to_owned);
+        Ok(Self {
+            id: text("uuid").ok_or_else(|| corrupt("uuid"))?,
+            register_type: text("register_type").ok_or_else(|| corrupt("register_type"))?,
+            information_provider: text("identification_provider")
+                .ok_or_else(|| corrupt("provider"))?,
+            active: get_bool(profile, "active").ok_or_else(|| corrupt("active"))?,
+            values: ProfileField::ALL
+                .into_iter()
+                .filter_map(|field| text(field.as_str()).map(|value| (field, value)))
+                .collect(),
+            password_hash: credential
+                .and_then(|c| get_s(c, "password_hash"))
+                .map(str::to_owned),
+        })
     }
 }
 
@@ -111,7 +100,7 @@ impl Store {
         company: &CompanyId,
         shard: u128,
         start: ShardPosition,
-    ) -> Result<(Vec<ExportedItems>, ShardPosition), StoreError> {
+    ) -> Result<(Vec<ExportedProfile>, ShardPosition), StoreError> {
         let (partitions, next) = self.listing_page(company, shard, start).await?;
         let mut profiles = HashMap::new();
         let mut credentials = HashMap::new();
@@ -134,12 +123,13 @@ impl Store {
         let page = partitions
             .iter()
             .filter_map(|pk| {
-                profiles.remove(pk).map(|profile| ExportedItems {
-                    profile,
-                    credential: credentials.remove(pk),
-                })
+                let profile = profiles.remove(pk)?;
+                Some(ExportedProfile::from_items(
+                    &profile,
+                    credentials.remove(pk).as_ref(),
+                ))
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         Ok((page, next))
     }
 

@@ -31,7 +31,7 @@ pub use error::StoreError;
 pub use index::INDEXES;
 pub use lifecycle::{EraseOutcome, UpdateOutcome, Versioned};
 pub use migration::{
-    EXPORT_PAGE, ExportedItems, ImportOutcome, ShardPosition, export_shards, import_items,
+    EXPORT_PAGE, ExportedProfile, ImportOutcome, ShardPosition, export_shards, import_items,
 };
 pub use profiles::{CreateOutcome, NewProfile, new_profile_items};
 pub use search::{
