@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use idp_core::audit::{Actor, Event, EventType, Trail};
 use idp_core::domain::CompanyId;
 use idp_core::error::ApiError;
 use idp_core::password::{HashParams, Passwords};
@@ -191,6 +192,26 @@ struct Shared {
     hashing: Semaphore,
 }
 
+/// The event of a change `idp-admin` makes: its actor is the tool and the command (there is
+/// no access token, no caller IP and no Lambda request).
+pub(crate) fn operator_event(
+    kind: EventType,
+    profile: idp_core::domain::ProfileId,
+    config: &idp_core::company::CompanyConfig,
+    command: &str,
+) -> Event {
+    let actor = Actor {
+        client: Some(format!("idp-admin {command}")),
+        source_ip: None,
+        request_id: None,
+    };
+    let trail = Trail {
+        actor,
+        retention_days: config.audit.retention_days,
+    };
+    Event::success(kind, profile, &trail)
+}
+
 /// Create's checks on one line; an `Err` is the line's outcome already.
 fn check_line(shared: &Shared, line: std::io::Result<RawLine>) -> Result<ImportLine, Outcome> {
     let line = line.map_err(|e| Outcome::Stopped(format!("reading the input: {e}")))?;
@@ -279,7 +300,16 @@ async fn write_line(shared: &Shared, parsed: ImportLine) -> Outcome {
     loop {
         match shared
             .store
-            .import_profile(&parsed.profile, stored_hash.as_deref())
+            .import_profile(
+                &parsed.profile,
+                stored_hash.as_deref(),
+                &operator_event(
+                    EventType::ProfileImported,
+                    parsed.profile.id,
+                    &shared.config,
+                    "import",
+                ),
+            )
             .await
         {
             Ok(ImportOutcome::Imported) => return Outcome::Imported { wrapped },

@@ -12,6 +12,7 @@
 //! operator to change one of the two (Update Profile). Re-running is safe: a profile already
 //! canonical is only read.
 
+use idp_core::audit::EventType;
 use idp_core::company::Identifier;
 use idp_core::domain::{CompanyId, ProfileId};
 use idp_core::store::{Store, Tables, UpdateOutcome, export_shards};
@@ -89,7 +90,13 @@ async fn rekey_one(
             return Ok(Rekeyed::AlreadyCanonical);
         }
         match store
-            .update_profile(&current, attributes, &wanted)
+            .update_profile(
+                &current,
+                attributes,
+                &wanted,
+                // No value changes: the event says an operator rewrote the keys.
+                &crate::import::operator_event(EventType::ProfileUpdated, id, config, "rekey"),
+            )
             .await
             .map_err(failed)?
         {

@@ -268,7 +268,23 @@ mod tests {
             );
             assert_eq!(spec.projection, "KEYS_ONLY");
         }
-        assert_eq!(profiles.indexes.len(), idp_core::store::INDEXES.len());
+        // The audit trail's company index: by write shard, newest first, projected whole so a
+        // page is one query per shard.
+        let (name, partition, sort) = idp_core::store::EVENTS_INDEX;
+        let events = profiles
+            .indexes
+            .iter()
+            .find(|i| i.name == name)
+            .unwrap_or_else(|| panic!("template lacks index {name}"));
+        assert_eq!(
+            events.key,
+            vec![
+                (partition.to_owned(), "HASH".to_owned()),
+                (sort.to_owned(), "RANGE".to_owned())
+            ]
+        );
+        assert_eq!(events.projection, "ALL");
+        assert_eq!(profiles.indexes.len(), idp_core::store::INDEXES.len() + 1);
         assert_eq!(profiles.ttl_attribute.as_deref(), Some("expires_at"));
         let companies = specs
             .iter()

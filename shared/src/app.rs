@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use lambda_http::{Body, Request, Response, service_fn};
 
+use crate::audit::{Actor, Trail};
 use crate::auth::{AuthError, TokenVerifier, bearer_token};
 use crate::company::{CompanyCache, CompanyConfig};
 use crate::domain::CompanyId;
@@ -14,7 +15,7 @@ use crate::envelope::Resource;
 use crate::error::{ApiError, InResource};
 use crate::mail::Mailer;
 use crate::password::{HashParams, Passwords};
-use crate::request::path_param;
+use crate::request::{path_param, request_id, source_ip};
 use crate::store::{Store, Tables, dynamodb_client};
 
 /// Shared by every invocation of a warm instance.
@@ -89,6 +90,16 @@ impl App {
         req: &Request,
         resource: Resource,
     ) -> Result<CompanyId, ApiError> {
+        Ok(self.authorize_actor(req, resource).await?.0)
+    }
+
+    /// [`App::authorize`], with who is asking: the token's client, the caller's IP and the
+    /// request id, for the audit trail's events.
+    pub async fn authorize_actor(
+        &self,
+        req: &Request,
+        resource: Resource,
+    ) -> Result<(CompanyId, Actor), ApiError> {
         let token = bearer_token(req.headers()).ok_or(ApiError::Unauthorized)?;
         let claims = self.auth.verify(token).await.map_err(|e| match e {
             AuthError::Invalid => ApiError::Unauthorized,
@@ -99,7 +110,22 @@ impl App {
             return Err(ApiError::Forbidden);
         }
         // A token's company that is not a valid id cannot have a configuration either.
-        CompanyId::parse(&company).ok_or(ApiError::not_found(Resource::CompanyConfig))
+        let company =
+            CompanyId::parse(&company).ok_or(ApiError::not_found(Resource::CompanyConfig))?;
+        let actor = Actor {
+            client: claims.client,
+            source_ip: source_ip(req),
+            request_id: request_id(req),
+        };
+        Ok((company, actor))
+    }
+
+    /// What every event of a request by `actor` in a company with `config` shares.
+    pub fn trail(actor: Actor, config: &CompanyConfig) -> Trail {
+        Trail {
+            actor,
+            retention_days: config.audit.retention_days,
+        }
     }
 
     /// The company's configuration, cached briefly; 404 `Company Config` when there is none.

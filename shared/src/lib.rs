@@ -3,6 +3,7 @@
 //! is a thin binary that calls [`serve`] with one handler from [`endpoints`].
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod company;

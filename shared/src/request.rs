@@ -2,6 +2,7 @@
 //! (`{uuid}`, `fields`, `disabled_profile`, `page`/`per_page` through [`crate::pagination`])
 //! and the JSON body, parsed by [`crate::json_body`].
 
+use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
 
@@ -18,6 +19,23 @@ pub fn path_param(req: &Request, name: &str) -> Option<String> {
 
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters().first(name).map(str::to_owned)
+}
+
+/// The caller's IP as API Gateway saw it (`None` outside API Gateway).
+pub fn source_ip(req: &Request) -> Option<String> {
+    match req.request_context_ref()? {
+        RequestContext::ApiGatewayV2(context) => context.http.source_ip.clone(),
+        RequestContext::ApiGatewayV1(context) => context.identity.source_ip.clone(),
+        // Other event sources (a future feature of lambda_http) carry no caller IP we read.
+        _ => None,
+    }
+}
+
+/// The Lambda invocation's request id (`None` outside Lambda).
+pub fn request_id(req: &Request) -> Option<String> {
+    req.lambda_context_ref()
+        .map(|context| context.request_id.clone())
+        .filter(|id| !id.is_empty())
 }
 
 /// The body as bytes (empty when there is none).

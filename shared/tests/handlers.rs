@@ -114,7 +114,13 @@ async fn a_taken_identifier_of_any_set_refuses_the_profile_and_writes_nothing() 
                      "errors": "Profile already present"})
         )
     );
-    assert_eq!(scan_company(&app, &company).await.len(), 4);
+    // The first profile, its three reservations and its `profile.created` event; the refused
+    // create wrote nothing, not even an event.
+    let items = scan_company(&app, &company).await;
+    let events: Vec<_> = items.iter().filter(|i| kind(i) == "event").collect();
+    assert_eq!(items.len() - events.len(), 4);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["event_type"].as_s().unwrap(), "profile.created");
 }
 
 #[tokio::test]

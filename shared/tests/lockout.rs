@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use common::*;
 use idp_core::App;
+use idp_core::audit::EventType;
 use idp_core::company::LockoutPolicy;
 use idp_core::domain::{CompanyId, ProfileId};
 use idp_core::store::{Attempt, LoginEnd};
@@ -112,7 +113,16 @@ async fn a_right_password_inside_a_burst_that_locked_the_profile_does_not_log_in
     // Alone, the right password's attempt clears its own count.
     let count = reserve(&app, &company, id, &policy).await;
     assert_eq!(count, 1);
-    let end = app.store.finish_login(&company, id, count, None).await;
+    let end = app
+        .store
+        .finish_login(
+            &company,
+            id,
+            count,
+            None,
+            &test_event(EventType::LoginSucceeded, id),
+        )
+        .await;
     assert_eq!(end.unwrap(), LoginEnd::LoggedIn);
     let item = password_item(&app, company.as_str(), &id.to_string()).await;
     assert!(!item.contains_key("failed_logins"), "cleared");
@@ -122,7 +132,16 @@ async fn a_right_password_inside_a_burst_that_locked_the_profile_does_not_log_in
     let count = reserve(&app, &company, id, &policy).await;
     let others = burst(&app, &company, id, count, &policy, 20).await;
     assert_eq!(reserved(&others), 4, "{others:?}");
-    let end = app.store.finish_login(&company, id, count, None).await;
+    let end = app
+        .store
+        .finish_login(
+            &company,
+            id,
+            count,
+            None,
+            &test_event(EventType::LoginSucceeded, id),
+        )
+        .await;
     assert_eq!(end.unwrap(), LoginEnd::Refused);
     let item = password_item(&app, company.as_str(), &id.to_string()).await;
     assert_eq!(
@@ -153,7 +172,16 @@ async fn a_success_resets_the_count_when_unlocked_and_unknown_ids_are_refused() 
         (counted + 1).to_string(),
         "every attempt not refused is counted"
     );
-    let end = app.store.finish_login(&company, id, count, None).await;
+    let end = app
+        .store
+        .finish_login(
+            &company,
+            id,
+            count,
+            None,
+            &test_event(EventType::LoginSucceeded, id),
+        )
+        .await;
     assert_eq!(
         end.unwrap(),
         LoginEnd::LoggedIn,
@@ -207,7 +235,13 @@ async fn concurrent_right_passwords_below_the_limit_never_lock_the_profile() {
                     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
                     match app
                         .store
-                        .finish_login(&company, id, count, None)
+                        .finish_login(
+                            &company,
+                            id,
+                            count,
+                            None,
+                            &test_event(EventType::LoginSucceeded, id),
+                        )
                         .await
                         .unwrap()
                     {

@@ -362,6 +362,10 @@ async fn inactive_profiles_get_409() {
             &idp_core::domain::CompanyId::parse(&s.company).unwrap(),
             idp_core::domain::ProfileId::parse(&s.uuid).unwrap(),
             false,
+            &test_event(
+                idp_core::audit::EventType::ProfileDeactivated,
+                idp_core::domain::ProfileId::parse(&s.uuid).unwrap(),
+            ),
         )
         .await
         .unwrap();

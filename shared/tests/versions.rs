@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use idp_core::audit::EventType;
 use idp_core::company::Identifier;
 use idp_core::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId};
 use idp_core::endpoints::profile_status;
@@ -46,14 +47,24 @@ async fn a_change_computed_from_an_overtaken_read_is_refused() {
     let (attributes, keys_a) = change("first@example.com", &read);
     let first = app
         .store
-        .update_profile(&read, &attributes, &keys_a)
+        .update_profile(
+            &read,
+            &attributes,
+            &keys_a,
+            &test_event(EventType::ProfileUpdated, id),
+        )
         .await
         .unwrap();
     assert!(matches!(first, UpdateOutcome::Updated(_)), "{first:?}");
     let (attributes, keys_b) = change("second@example.com", &read);
     let second = app
         .store
-        .update_profile(&read, &attributes, &keys_b)
+        .update_profile(
+            &read,
+            &attributes,
+            &keys_b,
+            &test_event(EventType::ProfileUpdated, id),
+        )
         .await
         .unwrap();
     assert_eq!(second, UpdateOutcome::Stale);
@@ -75,7 +86,12 @@ async fn a_change_computed_from_an_overtaken_read_is_refused() {
     let (attributes, keys_c) = change("third@example.com", &read);
     let outcome = app
         .store
-        .update_profile(&read, &attributes, &keys_c)
+        .update_profile(
+            &read,
+            &attributes,
+            &keys_c,
+            &test_event(EventType::ProfileUpdated, id),
+        )
         .await
         .unwrap();
     assert_eq!(outcome, UpdateOutcome::Stale);
@@ -101,11 +117,17 @@ async fn a_change_computed_from_an_overtaken_read_is_refused() {
 
     // Erasure reads for itself, so it always applies to the newest version.
     assert_eq!(
-        app.store.erase_profile(&company_id, id).await.unwrap(),
+        app.store
+            .erase_profile(&company_id, id, &test_event(EventType::ProfileDeleted, id))
+            .await
+            .unwrap(),
         EraseOutcome::Erased
     );
     assert_eq!(
-        app.store.erase_profile(&company_id, id).await.unwrap(),
+        app.store
+            .erase_profile(&company_id, id, &test_event(EventType::ProfileDeleted, id))
+            .await
+            .unwrap(),
         EraseOutcome::NotFound
     );
     for identifier in &keys_a {

@@ -91,6 +91,7 @@ mod tests {
         Claims {
             company_uid: Some("1".into()),
             scopes: vec![],
+            client: None,
         }
     }
 

@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use super::cache::{RefusedTokens, TokenCache};
-use super::{AuthError, Claims, company_uid_from, scopes_from};
+use super::{AuthError, Claims, client_from, company_uid_from, scopes_from};
 
 /// Opaque-token introspection against an Atenea-compatible server:
 /// `GET {ATENEA_URL}/oauth/token/info` with the caller's bearer token, which answers 200 with
@@ -92,6 +92,7 @@ impl Introspection {
         let claims = Claims {
             company_uid,
             scopes: scopes_from(info.get("scope")),
+            client: client_from([info.get("application").and_then(|a| a.get("uid"))]),
         };
         let left = expires_in.map(|s| Duration::from_secs(s.unsigned_abs()));
         self.cache.put(token, &claims, left);
@@ -149,6 +150,7 @@ mod tests {
             let claims = v.verify("good").await.unwrap();
             assert_eq!(claims.company_uid.as_deref(), Some("-1"));
             assert_eq!(claims.scopes, vec!["public"]);
+            assert_eq!(claims.client.as_deref(), Some("app-uid-123"));
         }
     }
 

@@ -17,6 +17,9 @@ pub struct Claims {
     /// The company the token may act on; a token without one may act on none.
     pub company_uid: Option<String>,
     pub scopes: Vec<String>,
+    /// The calling application as the token names it (a JWT's `client_id`, `azp` or `sub`;
+    /// introspection's `application.uid`): the actor of the audit trail's events.
+    pub client: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,6 +82,23 @@ pub(crate) fn company_uid_from(value: Option<&serde_json::Value>) -> Option<Stri
         serde_json::Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
+}
+
+/// The longest client id an event keeps (characters); longer ones are cut.
+const MAX_CLIENT_CHARS: usize = 128;
+
+/// The first of `values` that is a non-empty string or a number, cut to [`MAX_CLIENT_CHARS`]
+/// with control characters replaced: a client id goes into events and log lines as it is.
+pub(crate) fn client_from<'a>(
+    values: impl IntoIterator<Item = Option<&'a serde_json::Value>>,
+) -> Option<String> {
+    values.into_iter().find_map(company_uid_from).map(|client| {
+        client
+            .chars()
+            .take(MAX_CLIENT_CHARS)
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect()
+    })
 }
 
 /// `scope` may be an array of strings or one space-separated string.

@@ -3,7 +3,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{LockoutPolicy, PasswordChangeSettings, PasswordPolicy};
+use super::{AuditSettings, LockoutPolicy, PasswordChangeSettings, PasswordPolicy};
 use crate::domain::{CompanyId, ProfileField};
 
 /// One company's rules. Built only by [`CompanyConfig::from_json`]/[`CompanyConfig::from_value`],
@@ -26,6 +26,8 @@ pub struct CompanyConfig {
     pub lockout_policy: LockoutPolicy,
     #[serde(default)]
     pub password_change: PasswordChangeSettings,
+    #[serde(default)]
+    pub audit: AuditSettings,
     /// When each (register type, information provider) pair was first introduced, in epoch
     /// milliseconds: kept by the store beside the configuration, never read from a file.
     #[serde(skip)]
@@ -319,6 +321,9 @@ impl CompanyConfig {
         }
         if policy.min_strength > 4 {
             errors.push("password_policy.min_strength: must be between 0 and 4".into());
+        }
+        if !(1..=3650).contains(&self.audit.retention_days) {
+            errors.push("audit.retention_days: must be between 1 and 3650".into());
         }
         let lockout = &self.lockout_policy;
         if lockout.lock_after_failures == 0 {

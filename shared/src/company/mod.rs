@@ -10,4 +10,6 @@ pub use config::{
     Authenticator, CompanyConfig, ConfigError, IdentifierSet, LoginForm, RegisterPair, RegisterType,
 };
 pub use identifier::Identifier;
-pub use policies::{AccessType, LockoutPolicy, PasswordChangeSettings, PasswordPolicy};
+pub use policies::{
+    AccessType, AuditSettings, LockoutPolicy, PasswordChangeSettings, PasswordPolicy,
+};

@@ -109,6 +109,22 @@ impl Default for PasswordChangeSettings {
     }
 }
 
+/// The audit trail's settings (API.md §5.13).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditSettings {
+    /// How long an event is kept before DynamoDB's TTL removes it: 1–3650 days.
+    pub retention_days: u32,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        Self {
+            retention_days: 365,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -108,6 +108,15 @@ impl ProfileAttributes {
         values.extend(set.0.iter().map(|(f, v)| (*f, v.clone())));
         Self(values)
     }
+
+    /// The fields whose values differ between these values and `other` (set, changed or
+    /// removed), in the API's order: what an update's event names, without the values.
+    pub fn changed_fields(&self, other: &Self) -> Vec<ProfileField> {
+        ProfileField::ALL
+            .into_iter()
+            .filter(|field| self.0.get(field) != other.0.get(field))
+            .collect()
+    }
 }
 
 /// Parses one value with the rules of its field and returns its canonical form.

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::PROFILE_NOT_ACTIVE;
 use crate::app::App;
+use crate::audit::{Actor, Event, EventType};
 use crate::company::{Authenticator, CompanyConfig};
 use crate::domain::CompanyId;
 use crate::envelope::{Resource, success};
@@ -36,7 +37,7 @@ struct CredentialsBody {
 pub(super) async fn add(
     app: &App,
     req: &Request,
-    company: CompanyId,
+    (company, actor): (CompanyId, Actor),
     body: Map<String, Value>,
 ) -> Result<Response<Body>, ApiError> {
     let body: CredentialsBody = from_object(body, Resource::Profile)?;
@@ -87,7 +88,16 @@ pub(super) async fn add(
         .map_err(|cause| ApiError::internal(Resource::ProfileCredential, cause))?;
     let outcome = app
         .store
-        .set_first_password(&company, id, &phc)
+        .set_first_password(
+            &company,
+            id,
+            &phc,
+            &Event::success(
+                EventType::CredentialCreated,
+                id,
+                &App::trail(actor, &config),
+            ),
+        )
         .await
         .in_resource(Resource::ProfileCredential)?;
     match outcome {

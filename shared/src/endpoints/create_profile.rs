@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::respond;
 use crate::app::App;
+use crate::audit::{Event, EventType};
 use crate::domain::{ProfileField, ProfileId};
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
@@ -55,7 +56,7 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
 }
 
 async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let company = app.authorize(req, RESOURCE).await?;
+    let (company, actor) = app.authorize_actor(req, RESOURCE).await?;
     let shown_fields = requested_fields(query_param(req, "fields").as_deref())?;
     let body: CreateProfileBody = parse_json(req, RESOURCE)?;
     let active = initial_active(body.options.as_ref())?;
@@ -71,7 +72,12 @@ async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
             active,
         },
     )?;
-    match app.store.create_profile(&profile).await? {
+    let event = Event::success(
+        EventType::ProfileCreated,
+        profile.id,
+        &App::trail(actor, &config),
+    );
+    match app.store.create_profile(&profile, &event).await? {
         CreateOutcome::IdentifierTaken => Err(ApiError::bad_request(RESOURCE, ALREADY_PRESENT)),
         CreateOutcome::Created => {
             tracing::info!(company = %profile.company, profile = %profile.id, "profile created");

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::respond;
 use crate::app::App;
+use crate::audit::{Event, EventType};
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
 use crate::request::profile_id;
@@ -21,9 +22,11 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
 }
 
 async fn erase(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let company = app.authorize(req, RESOURCE).await?;
+    let (company, actor) = app.authorize_actor(req, RESOURCE).await?;
     let id = profile_id(req)?;
-    match app.store.erase_profile(&company, id).await? {
+    let config = app.company_config(&company, RESOURCE).await?;
+    let event = Event::success(EventType::ProfileDeleted, id, &App::trail(actor, &config));
+    match app.store.erase_profile(&company, id, &event).await? {
         EraseOutcome::NotFound => Err(ApiError::not_found(RESOURCE)),
         EraseOutcome::Erased => {
             // The uuid only: the erased values must not live on in the logs either.

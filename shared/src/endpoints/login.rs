@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 
 use super::{PROFILE_NOT_ACTIVE, respond};
 use crate::app::App;
+use crate::audit::{Event, EventType, Reason};
 use crate::company::{Authenticator, CompanyConfig, Identifier, LoginForm};
 use crate::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId, canonical};
 use crate::envelope::{Resource, success};
@@ -39,14 +40,22 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
 }
 
 async fn login(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let company = app.authorize(req, RESOURCE).await?;
+    let (company, actor) = app.authorize_actor(req, RESOURCE).await?;
     let body: LoginBody = parse_json(req, RESOURCE)?;
     let config = app.company_config(&company, RESOURCE).await?;
+    let trail = App::trail(actor, &config);
     let (form, identifiers, raw_password) = match_form(&config, &body.credentials)?;
     // Over the length bound: refused before any hash, after the same dummy work, and before
-    // any store work, so it tells nothing about the identifiers.
+    // any lookup, so it tells nothing about the identifiers (its event names no profile).
     let Ok(password) = Password::parse(raw_password, config.password_policy.max_length) else {
         dummy_verification(app).await?;
+        let event = Event::failure(
+            EventType::LoginFailed,
+            None,
+            Reason::PasswordTooLong,
+            &trail,
+        );
+        app.store.record(&company, &event).await?;
         return Err(failed());
     };
 
@@ -69,6 +78,14 @@ async fn login(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     };
     let Some((count, record, hash)) = checkable else {
         dummy_verification(app).await?;
+        // Nothing of what was typed: an unknown identifier names no profile.
+        let (profile, reason) = match (&record, attempt) {
+            (None, _) => (None, Reason::UnknownIdentifier),
+            (Some(_), Attempt::Refused) => (Some(id), Reason::Locked),
+            (Some(_), Attempt::Reserved { .. }) => (Some(id), Reason::NoPassword),
+        };
+        let event = Event::failure(EventType::LoginFailed, profile, reason, &trail);
+        app.store.record(&company, &event).await?;
         return Err(failed());
     };
     let verification = app
@@ -78,7 +95,21 @@ async fn login(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         .map_err(|cause| ApiError::internal(RESOURCE, cause))?;
     let Verification::Match { rehash } = verification else {
         tracing::info!(company = %company, profile = %id, attempt = count, "login failed: wrong password");
+        let event = Event::failure(
+            EventType::LoginFailed,
+            Some(id),
+            Reason::WrongPassword,
+            &trail,
+        );
+        app.store.record(&company, &event).await?;
         return Err(failed());
+    };
+    // The right password of a deactivated profile still clears its failures; the attempt is
+    // recorded as refused.
+    let event = if record.profile.active {
+        Event::success(EventType::LoginSucceeded, id, &trail)
+    } else {
+        Event::failure(EventType::LoginFailed, Some(id), Reason::Inactive, &trail)
     };
     let end = app
         .store
@@ -87,10 +118,13 @@ async fn login(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
             id,
             count,
             rehash.as_deref().map(|new| (hash, new)),
+            &event,
         )
         .await?;
     if end == LoginEnd::Refused {
         tracing::info!(company = %company, profile = %id, "login refused: locked by concurrent attempts");
+        let event = Event::failure(EventType::LoginFailed, Some(id), Reason::Locked, &trail);
+        app.store.record(&company, &event).await?;
         return Err(failed());
     }
     if !record.profile.active {

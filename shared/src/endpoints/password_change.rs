@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::{PROFILE_NOT_ACTIVE, respond};
 use crate::app::App;
+use crate::audit::{Event, EventType, Reason, Trail};
 use crate::company::{AccessType, CompanyConfig, Identifier, IdentifierSet};
 use crate::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId};
 use crate::envelope::{Resource, success};
@@ -43,7 +44,7 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
 }
 
 async fn change(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let company = app.authorize(req, Resource::ChangePassword).await?;
+    let (company, actor) = app.authorize_actor(req, Resource::ChangePassword).await?;
     let body: ChangeBody = parse_json(req, Resource::ChangePassword)?;
     let confirming = match body.operation.as_deref() {
         Some("request") => false,
@@ -58,6 +59,7 @@ async fn change(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let config = app
         .company_config(&company, Resource::ChangePassword)
         .await?;
+    let trail = App::trail(actor, &config);
     let field = access_field(&config, body.access_type.as_deref())
         .ok_or_else(|| ApiError::bad_request(Resource::ChangePassword, BAD_ACCESS_TYPE))?;
     let value = body.profile.as_deref().ok_or_else(|| {
@@ -68,11 +70,19 @@ async fn change(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     // Each operation answers as its own resource, store errors included.
     if confirming {
         let id = owner.map(|o| o.id);
-        confirm(app, &company, &config, id, body.token, body.password)
-            .await
-            .map_err(|e| e.or_resource(Resource::ConfirmChangePassword))
+        confirm(
+            app,
+            &company,
+            &config,
+            &trail,
+            id,
+            body.token,
+            body.password,
+        )
+        .await
+        .map_err(|e| e.or_resource(Resource::ConfirmChangePassword))
     } else {
-        let answer = request(app, &company, &config, owner)
+        let answer = request(app, &company, &config, &trail, owner)
             .await
             .map_err(|e| e.or_resource(Resource::RequestChangePassword));
         if config.password_change.prevent_user_existence_errors {
@@ -124,10 +134,15 @@ async fn request(
     app: &App,
     company: &CompanyId,
     config: &CompanyConfig,
+    trail: &Trail,
     owner: Option<IdentifierOwner>,
 ) -> Result<Response<Body>, ApiError> {
     const R: Resource = Resource::RequestChangePassword;
     let settings = &config.password_change;
+    // Every request is recorded once, after its transaction (known or not: the same requests).
+    let refused = |profile: Option<ProfileId>, reason: Reason| {
+        Event::failure(EventType::PasswordChangeRequested, profile, reason, trail)
+    };
     // With `prevent_user_existence_errors`, every refusal below looks like a success.
     let refuse = |err: ApiError| {
         if settings.prevent_user_existence_errors {
@@ -154,7 +169,14 @@ async fn request(
                 )
                 .await?;
         }
-        return refuse(ApiError::not_found(Resource::Profile));
+        let event = refused(None, Reason::UnknownIdentifier);
+        return noted(
+            app,
+            company,
+            &event,
+            refuse(ApiError::not_found(Resource::Profile)),
+        )
+        .await;
     };
     let id = owner.id;
     // The reservation keeps the owner's e-mail (profile fields never change), and the token's
@@ -166,16 +188,20 @@ async fn request(
         None => {
             let profile = app.store.get_profile(company, id).await?;
             let Some(profile) = profile else {
-                return refuse(ApiError::not_found(Resource::Profile));
+                let event = refused(None, Reason::UnknownIdentifier);
+                let answer = refuse(ApiError::not_found(Resource::Profile));
+                return noted(app, company, &event, answer).await;
             };
             if !profile.active {
-                return refuse(not_active());
+                let event = refused(Some(id), Reason::Inactive);
+                return noted(app, company, &event, refuse(not_active())).await;
             }
             let Some(email) = profile.attributes.get(ProfileField::Email) else {
-                return refuse(ApiError::conflict(
+                let answer = refuse(ApiError::conflict(
                     R,
                     "Profile has no e-mail address to send the token to",
                 ));
+                return noted(app, company, &refused(Some(id), Reason::NoEmail), answer).await;
             };
             email.to_owned()
         }
@@ -200,11 +226,23 @@ async fn request(
         .await?;
     match outcome {
         IssueOutcome::Issued => {}
-        IssueOutcome::ProfileMissing => return refuse(ApiError::not_found(Resource::Profile)),
-        IssueOutcome::ProfileInactive => return refuse(not_active()),
+        IssueOutcome::ProfileMissing => {
+            let answer = refuse(ApiError::not_found(Resource::Profile));
+            return noted(
+                app,
+                company,
+                &refused(None, Reason::UnknownIdentifier),
+                answer,
+            )
+            .await;
+        }
+        IssueOutcome::ProfileInactive => {
+            let event = refused(Some(id), Reason::Inactive);
+            return noted(app, company, &event, refuse(not_active())).await;
+        }
         IssueOutcome::TooSoon => {
             tracing::info!(company = %company, profile = %id, "password change request rate-limited");
-            return refuse(ApiError::client(
+            let answer = refuse(ApiError::client(
                 429,
                 R,
                 Some(
@@ -215,6 +253,13 @@ async fn request(
                     .into(),
                 ),
             ));
+            return noted(
+                app,
+                company,
+                &refused(Some(id), Reason::RateLimited),
+                answer,
+            )
+            .await;
         }
     }
     let minutes = settings.token_ttl_seconds.div_ceil(60).to_string();
@@ -236,21 +281,38 @@ async fn request(
         {
             tracing::warn!(cause = %e, "could not withdraw an undelivered token");
         }
-        return Err(ApiError::unavailable(R, cause));
+        let event = refused(Some(id), Reason::Undelivered);
+        return noted(app, company, &event, Err(ApiError::unavailable(R, cause))).await;
     }
     tracing::info!(company = %company, profile = %id, "password change token sent");
-    Ok(success(200, R, None, "Ok"))
+    let event = Event::success(EventType::PasswordChangeRequested, id, trail);
+    noted(app, company, &event, Ok(success(200, R, None, "Ok"))).await
+}
+
+/// Records `event`, then gives `answer`: for an attempt whose event is not part of a change.
+async fn noted(
+    app: &App,
+    company: &CompanyId,
+    event: &Event,
+    answer: Result<Response<Body>, ApiError>,
+) -> Result<Response<Body>, ApiError> {
+    app.store.record(company, event).await?;
+    answer
 }
 
 async fn confirm(
     app: &App,
     company: &CompanyId,
     config: &CompanyConfig,
+    trail: &Trail,
     id: Option<ProfileId>,
     token: Option<String>,
     password: Option<String>,
 ) -> Result<Response<Body>, ApiError> {
     const R: Resource = Resource::ConfirmChangePassword;
+    let failed = |profile: Option<ProfileId>, reason: Reason| {
+        Event::failure(EventType::PasswordChangeFailed, profile, reason, trail)
+    };
     let invalid = || ApiError::bad_request(R, TOKEN_INVALID);
     let token = token.filter(|t| !t.is_empty()).ok_or_else(invalid)?;
     let password = password.ok_or_else(|| {
@@ -261,61 +323,111 @@ async fn confirm(
     let password = Password::parse(&password, config.password_policy.max_length);
     let uniform = config.password_change.prevent_user_existence_errors;
     let Some(id) = id else {
-        return Err(if uniform {
+        let answer = Err(if uniform {
             invalid()
         } else {
             ApiError::not_found(Resource::Profile)
         });
+        return noted(
+            app,
+            company,
+            &failed(None, Reason::UnknownIdentifier),
+            answer,
+        )
+        .await;
     };
     let (record, stored) = app.store.get_profile_and_token(company, id).await?;
     let Some(record) = record else {
-        return Err(if uniform {
+        let answer = Err(if uniform {
             invalid()
         } else {
             ApiError::not_found(Resource::Profile)
         });
+        return noted(
+            app,
+            company,
+            &failed(None, Reason::UnknownIdentifier),
+            answer,
+        )
+        .await;
     };
     if !record.profile.active {
-        return Err(if uniform {
+        let answer = Err(if uniform {
             invalid()
         } else {
             ApiError::conflict(Resource::Profile, PROFILE_NOT_ACTIVE)
         });
+        return noted(app, company, &failed(Some(id), Reason::Inactive), answer).await;
     }
     let Some(stored) = stored else {
-        return Err(invalid());
+        return noted(
+            app,
+            company,
+            &failed(Some(id), Reason::Expired),
+            Err(invalid()),
+        )
+        .await;
     };
     let offered = digest(company, id, &token);
     if offered != stored.digest {
-        app.store.spend_token_attempt(company, id, &stored).await?;
+        let event = failed(Some(id), Reason::WrongToken);
+        app.store
+            .spend_token_attempt(company, id, &stored, &event)
+            .await?;
         tracing::info!(company = %company, profile = %id, "password change: wrong token");
         return Err(invalid());
     }
     // Checked once the token is known to be right, so a refused password does not use it up.
-    let password = password.map_err(|why| ApiError::unprocessable(R, why.to_string()))?;
-    check_policy(
-        &config.password_policy,
-        &password,
-        &own_data(&record.profile),
-    )
-    .map_err(|why| ApiError::unprocessable(R, why))?;
+    let checked = password
+        .map_err(|why| why.to_string())
+        .and_then(|password| {
+            check_policy(
+                &config.password_policy,
+                &password,
+                &own_data(&record.profile),
+            )
+            .map(|()| password)
+        });
+    let password = match checked {
+        Ok(password) => password,
+        Err(why) => {
+            let answer = Err(ApiError::unprocessable(R, why));
+            return noted(
+                app,
+                company,
+                &failed(Some(id), Reason::PolicyRefused),
+                answer,
+            )
+            .await;
+        }
+    };
     let hash = app
         .passwords
         .hash(&password)
         .await
         .map_err(|cause| ApiError::internal(R, cause))?;
+    let event = Event::success(EventType::PasswordChangeConfirmed, id, trail);
     match app
         .store
-        .change_password_with_token(company, id, &offered, &hash)
+        .change_password_with_token(company, id, &offered, &hash, &event)
         .await?
     {
         ChangeOutcome::Changed => {
             tracing::info!(company = %company, profile = %id, "password changed with a token");
             Ok(success(200, R, Some(CHANGED.into()), "Ok"))
         }
-        ChangeOutcome::TokenGone => Err(invalid()),
+        ChangeOutcome::TokenGone => {
+            noted(
+                app,
+                company,
+                &failed(Some(id), Reason::Expired),
+                Err(invalid()),
+            )
+            .await
+        }
         ChangeOutcome::ProfileInactive => {
-            Err(ApiError::conflict(Resource::Profile, PROFILE_NOT_ACTIVE))
+            let answer = Err(ApiError::conflict(Resource::Profile, PROFILE_NOT_ACTIVE));
+            noted(app, company, &failed(Some(id), Reason::Inactive), answer).await
         }
     }
 }

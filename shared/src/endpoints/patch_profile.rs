@@ -42,13 +42,13 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
 }
 
 async fn dispatch(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let company = app.authorize(req, Resource::Profile).await?;
+    let (company, actor) = app.authorize_actor(req, Resource::Profile).await?;
     let body: Map<String, Value> = parse_json(req, Resource::Profile)?;
     match Operation::of(&body) {
         Operation::Credentials | Operation::Unsupported => {
-            add_password::add(app, req, company, body).await
+            add_password::add(app, req, (company, actor), body).await
         }
-        Operation::Update => update_profile::update(app, req, company, body).await,
+        Operation::Update => update_profile::update(app, req, (company, actor), body).await,
     }
 }
 

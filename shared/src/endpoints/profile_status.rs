@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::respond;
 use crate::app::App;
+use crate::audit::{Event, EventType};
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
 use crate::request::parse_json;
@@ -26,7 +27,7 @@ pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
 }
 
 async fn change(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let company = app.authorize(req, RESOURCE).await?;
+    let (company, actor) = app.authorize_actor(req, RESOURCE).await?;
     let body: StatusBody = parse_json(req, RESOURCE)?;
     let (active, done, already) = match body.operation.as_deref() {
         Some("activate") => (true, "Activated", "Profile is already active"),
@@ -39,7 +40,14 @@ async fn change(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         }
     };
     let id = profile_id(req)?;
-    match app.store.set_active(&company, id, active).await? {
+    let config = app.company_config(&company, RESOURCE).await?;
+    let kind = if active {
+        EventType::ProfileActivated
+    } else {
+        EventType::ProfileDeactivated
+    };
+    let event = Event::success(kind, id, &App::trail(actor, &config));
+    match app.store.set_active(&company, id, active, &event).await? {
         StatusChange::Changed(profile) => {
             tracing::info!(company = %company, profile = %id, active, "profile status changed");
             Ok(success(200, RESOURCE, Some(profile.to_public_json()), done))

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::PROFILE_NOT_ACTIVE;
 use crate::app::App;
+use crate::audit::{Actor, Event, EventType};
 use crate::domain::{CompanyId, ProfileAttributes};
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
@@ -37,7 +38,7 @@ struct UpdateBody {
 pub(super) async fn update(
     app: &App,
     req: &Request,
-    company: CompanyId,
+    (company, actor): (CompanyId, Actor),
     body: Map<String, Value>,
 ) -> Result<Response<Body>, ApiError> {
     let body: UpdateBody = from_object(body, RESOURCE)?;
@@ -48,6 +49,7 @@ pub(super) async fn update(
         .map_err(|e| ApiError::bad_request(RESOURCE, e.to_string()))?;
     let id = profile_id(req)?;
     let config = app.company_config(&company, RESOURCE).await?;
+    let trail = App::trail(actor, &config);
 
     for _ in 0..STALE_RETRIES {
         let current = app
@@ -65,9 +67,13 @@ pub(super) async fn update(
             &set,
             &removed,
         )?;
+        let event = Event {
+            changed_fields: current.profile.attributes.changed_fields(&attributes),
+            ..Event::success(EventType::ProfileUpdated, id, &trail)
+        };
         match app
             .store
-            .update_profile(&current, &attributes, &identifiers)
+            .update_profile(&current, &attributes, &identifiers, &event)
             .await?
         {
             UpdateOutcome::Updated(profile) => {

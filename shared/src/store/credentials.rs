@@ -9,13 +9,14 @@ use std::fmt;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
 use super::attributes::{Item, get_s, key, n, s};
 use super::conflict::backoff;
 use super::profiles::{Collection, profile_from_item};
 use super::{Store, StoreError, index, keys};
+use crate::audit::Event;
 use crate::company::{Identifier, LockoutPolicy};
 use crate::domain::{CompanyId, Email, ProfileId};
 use crate::profile::Profile;
@@ -200,6 +201,7 @@ impl Store {
         company: &CompanyId,
         id: ProfileId,
         phc: &str,
+        event: &Event,
     ) -> Result<SetPassword, StoreError> {
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Failed(e.to_string());
         let now = self.clock.now_seconds();
@@ -217,8 +219,9 @@ impl Store {
                 .condition_check(profile)
                 .build(),
             TransactWriteItem::builder().put(credential).build(),
+            self.event_put(company, event)?,
         ];
-        // The items are the profile, then the credential.
+        // The items are the profile, the credential, then the event.
         let Err(refused) = self.transact(&writes).await? else {
             return Ok(SetPassword::Created);
         };
@@ -326,17 +329,17 @@ impl Store {
         id: ProfileId,
         count: u32,
         rehash: Option<(&str, &str)>,
+        event: &Event,
     ) -> Result<LoginEnd, StoreError> {
         let mut observed = Some(count);
         let mut rehash = rehash;
-        for attempt in 0..ATTEMPT_RETRIES {
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Failed(e.to_string());
+        for _ in 0..ATTEMPT_RETRIES {
             if observed.is_none() && rehash.is_none() {
                 // Cleared by another success meanwhile, and nothing to upgrade.
-                return Ok(LoginEnd::LoggedIn);
+                break;
             }
-            let mut update = self
-                .client
-                .update_item()
+            let mut update = Update::builder()
                 .table_name(&self.tables.profiles)
                 .set_key(Some(key(keys::profile(company, id), keys::PASSWORD)))
                 .return_values_on_condition_check_failure(
@@ -362,75 +365,85 @@ impl Store {
                 }
                 None => update.update_expression("REMOVE failed_logins, locked_until"),
             };
-            let err = match update.condition_expression(condition).send().await {
-                Ok(_) => return Ok(LoginEnd::LoggedIn),
-                Err(err) => err,
+            let update = update
+                .condition_expression(condition)
+                .build()
+                .map_err(build)?;
+            // The credential, then the event: the login and its record, together.
+            let writes = [
+                TransactWriteItem::builder().update(update).build(),
+                self.event_put(company, event)?,
+            ];
+            let Err(refused) = self.transact(&writes).await? else {
+                return Ok(LoginEnd::LoggedIn);
             };
-            match condition_failed_item(&err) {
-                // The profile was erased meanwhile.
-                Some(None) => return Ok(LoginEnd::Refused),
-                Some(Some(current)) => {
-                    let locked =
-                        number(current, "locked_until").is_some_and(|t| t > self.clock.now_ms());
-                    if locked {
-                        return Ok(LoginEnd::Refused);
-                    }
-                    if rehash.is_some_and(|(old, _)| get_s(current, "password_hash") != Some(old)) {
-                        // The password changed meanwhile: nothing of this login to store.
-                        rehash = None;
-                    }
-                    observed = number(current, "failed_logins").map(|c| c as u32);
-                }
-                // A password change holds the credential at this moment.
-                None if is_transaction_conflict(&err) => {
-                    tokio::time::sleep(backoff(attempt)).await;
-                }
-                None => return Err(err.into()),
+            // The profile was erased meanwhile.
+            let Some(current) = refused.old_item(0) else {
+                return Ok(LoginEnd::Refused);
+            };
+            let locked = number(current, "locked_until").is_some_and(|t| t > self.clock.now_ms());
+            if locked {
+                return Ok(LoginEnd::Refused);
             }
+            if rehash.is_some_and(|(old, _)| get_s(current, "password_hash") != Some(old)) {
+                // The password changed meanwhile: nothing of this login to store.
+                rehash = None;
+            }
+            observed = number(current, "failed_logins").map(|c| c as u32);
         }
-        // Still racing after every try, and never seen locked: the login stands.
+        // Nothing left to write, or still racing after every try and never seen locked: the
+        // login stands, and its event is recorded alone.
+        self.record(company, event).await?;
         Ok(LoginEnd::LoggedIn)
     }
 
-    /// Activates or deactivates in one conditional write that returns the new profile; the
-    /// same write moves the profile between the indexes' active and disabled ranges.
+    /// Activates or deactivates the profile with its event, in one transaction: the profile
+    /// is read (strongly consistent), then written conditioned on the version read, which also
+    /// moves it between the indexes' active and disabled ranges. A write in between makes it
+    /// read again. The answer is the profile as written.
     pub async fn set_active(
         &self,
         company: &CompanyId,
         id: ProfileId,
         active: bool,
+        event: &Event,
     ) -> Result<StatusChange, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.tables.profiles)
-            .set_key(Some(key(keys::profile(company, id), keys::PROFILE)))
-            .update_expression(
-                "SET active = :a, updated_at = :now, version = version + :one, #ord = #ord + :flip",
-            )
-            .condition_expression("attribute_exists(PK) AND active <> :a")
-            .expression_attribute_names("#ord", index::ORD)
-            .expression_attribute_values(":a", AttributeValue::Bool(active))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":flip", index::flip(active))
-            .expression_attribute_values(":now", n(self.clock.now_seconds()))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(output) => {
-                let item = output
-                    .attributes
-                    .ok_or_else(|| StoreError::Corrupt("update returned no item".into()))?;
-                Ok(StatusChange::Changed(Box::new(profile_from_item(&item)?)))
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Failed(e.to_string());
+        for _ in 0..ATTEMPT_RETRIES {
+            let Some(current) = self.profile_for_change(company, id).await? else {
+                return Ok(StatusChange::NotFound);
+            };
+            if current.profile.active == active {
+                return Ok(StatusChange::Unchanged);
             }
-            Err(err) => match condition_failed_item(&err) {
-                Some(None) => Ok(StatusChange::NotFound),
-                Some(Some(_)) => Ok(StatusChange::Unchanged),
-                None => Err(err.into()),
-            },
+            let update = Update::builder()
+                .table_name(&self.tables.profiles)
+                .set_key(Some(key(keys::profile(company, id), keys::PROFILE)))
+                .update_expression(
+                    "SET active = :a, updated_at = :now, version = version + :one, #ord = #ord + :flip",
+                )
+                .condition_expression("version = :v")
+                .expression_attribute_names("#ord", index::ORD)
+                .expression_attribute_values(":a", AttributeValue::Bool(active))
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":v", n(current.version))
+                .expression_attribute_values(":flip", index::flip(active))
+                .expression_attribute_values(":now", n(self.clock.now_seconds()))
+                .build()
+                .map_err(build)?;
+            let writes = [
+                TransactWriteItem::builder().update(update).build(),
+                self.event_put(company, event)?,
+            ];
+            if self.transact(&writes).await?.is_ok() {
+                let mut profile = current.profile;
+                profile.active = active;
+                return Ok(StatusChange::Changed(Box::new(profile)));
+            }
         }
+        Err(StoreError::Unavailable(
+            "the profile kept changing during its status change".into(),
+        ))
     }
 }
 

@@ -61,6 +61,28 @@ pub fn identifier_or_nobody(company: &CompanyId, identifier: Option<&Identifier>
     identifier.map_or_else(|| nobody(company), |one| self::identifier(company, one))
 }
 
+/// `PK` of a profile's events: a partition of its own, outside the profile's item collection,
+/// so that erasure removes the person and keeps the record. Events that identified no profile
+/// (an unknown identifier at login) are spread over the company's event shards instead.
+pub fn events(company: &CompanyId, profile: Option<ProfileId>, shard: u128) -> String {
+    match profile {
+        Some(id) => format!("company#{company}#events#{id}"),
+        None => format!("company#{company}#events#-#{shard}"),
+    }
+}
+
+/// The company events index's partition of one write shard.
+pub fn company_events(company: &CompanyId, shard: u128) -> String {
+    format!("company#{company}#events#shard#{shard}")
+}
+
+/// The sort key of an event, in its partition and in the company index: its time in
+/// milliseconds (13 digits: every time until the year 2286), then its id, so newest first is
+/// descending order.
+pub fn event_order(at_ms: u64, id: &str) -> String {
+    format!("{at_ms:013}#{id}")
+}
+
 /// `PK` of a reservation no profile can hold (its set name is empty, which no company's set
 /// has): what a login reads for identifiers that cannot name anyone, at the same cost.
 fn nobody(company: &CompanyId) -> String {

@@ -13,6 +13,7 @@ use super::attributes::{Item, get_s, key, n, s};
 use super::index::Searchable;
 use super::profiles::{profile_from_item, reservation_item};
 use super::{Store, StoreError, keys};
+use crate::audit::Event;
 use crate::company::Identifier;
 use crate::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId};
 use crate::profile::Profile;
@@ -85,6 +86,7 @@ impl Store {
         current: &Versioned,
         attributes: &ProfileAttributes,
         identifiers: &[Identifier],
+        event: &Event,
     ) -> Result<UpdateOutcome, StoreError> {
         let company = CompanyId::parse(get_s(&current.item, "company_id").unwrap_or_default())
             .ok_or_else(|| StoreError::Corrupt("profile item without company_id".into()))?;
@@ -148,6 +150,7 @@ impl Store {
             }
             writes.push(self.delete_any(key(&partition, keys::PASSWORD_TOKEN))?);
         }
+        writes.push(self.event_put(&company, event)?);
 
         let Err(refused) = self.transact(&writes).await? else {
             return Ok(UpdateOutcome::Updated(Box::new(new_profile)));
@@ -173,6 +176,7 @@ impl Store {
         &self,
         company: &CompanyId,
         id: ProfileId,
+        event: &Event,
     ) -> Result<EraseOutcome, StoreError> {
         for _ in 0..STALE_RETRIES {
             let partition = keys::profile(company, id);
@@ -192,7 +196,9 @@ impl Store {
                 .collect();
             sort_keys.insert(keys::PASSWORD.to_owned());
             sort_keys.insert(keys::PASSWORD_TOKEN.to_owned());
-            let writes = self.erase_writes(&partition, &current, &sort_keys)?;
+            let mut writes = self.erase_writes(&partition, &current, &sort_keys)?;
+            // The event lives in its own partition: the erasure keeps it.
+            writes.push(self.event_put(company, event)?);
             if self.transact(&writes).await?.is_ok() {
                 return Ok(EraseOutcome::Erased);
             }

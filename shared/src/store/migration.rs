@@ -19,6 +19,7 @@ use super::attributes::{Item, get_bool, get_s, key, s};
 use super::credentials::credential_item;
 use super::index::{LIST_KEY, SHARDS};
 use super::{NewProfile, Store, StoreError, keys, new_profile_items};
+use crate::audit::Event;
 use crate::domain::{CompanyId, ProfileField, ProfileId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,11 +81,13 @@ impl Store {
         &self,
         profile: &NewProfile,
         password_hash: Option<&str>,
+        event: &Event,
     ) -> Result<ImportOutcome, StoreError> {
-        let items = import_items(profile, password_hash, self.clock.now_ms())
+        let mut items = import_items(profile, password_hash, self.clock.now_ms())
             .into_iter()
             .map(|item| self.put_new(item))
             .collect::<Result<Vec<_>, _>>()?;
+        items.push(self.event_put(&profile.company, event)?);
         // The profile item comes first: its key taken means this line is already in.
         Ok(match self.transact(&items).await? {
             Ok(()) => ImportOutcome::Imported,

@@ -16,6 +16,7 @@ mod companies;
 mod conflict;
 mod credentials;
 mod error;
+mod events;
 pub mod index;
 mod keys;
 mod lifecycle;
@@ -28,6 +29,7 @@ mod transaction;
 pub use client::{Tables, bulk_dynamodb_client, dynamodb_client, with_bounds};
 pub use credentials::{Attempt, IdentifierOwner, LoginEnd, LoginRecord, SetPassword, StatusChange};
 pub use error::StoreError;
+pub use events::{EVENT_SHARDS, EVENTS_INDEX};
 pub use index::INDEXES;
 pub use lifecycle::{EraseOutcome, UpdateOutcome, Versioned};
 pub use migration::{

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::attributes::{Item, get_bool, get_s, key, n, s, to_json};
 use super::{Store, StoreError, index, keys};
+use crate::audit::Event;
 use crate::company::Identifier;
 use crate::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId};
 use crate::profile::Profile;
@@ -29,9 +30,15 @@ pub enum CreateOutcome {
 }
 
 impl Store {
-    /// Writes the profile and its identifier items in one transaction: all or nothing.
-    pub async fn create_profile(&self, profile: &NewProfile) -> Result<CreateOutcome, StoreError> {
-        let items = self.create_items(profile)?;
+    /// Writes the profile, its identifier items and `event` in one transaction: all or
+    /// nothing.
+    pub async fn create_profile(
+        &self,
+        profile: &NewProfile,
+        event: &Event,
+    ) -> Result<CreateOutcome, StoreError> {
+        let mut items = self.create_items(profile)?;
+        items.push(self.event_put(&profile.company, event)?);
         Ok(match self.transact(&items).await? {
             Ok(()) => CreateOutcome::Created,
             Err(_) => CreateOutcome::IdentifierTaken,

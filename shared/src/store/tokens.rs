@@ -5,7 +5,6 @@
 //! TTL attribute), a count of wrong tries left, and the time of the request that issued it
 //! (for rate limiting).
 
-use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{
     Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
@@ -13,6 +12,7 @@ use aws_sdk_dynamodb::types::{
 use super::attributes::{Item, key, n, s};
 use super::credentials::LoginRecord;
 use super::{Store, StoreError, keys};
+use crate::audit::Event;
 use crate::domain::{CompanyId, ProfileId};
 
 /// A stored token, as read back.
@@ -162,27 +162,28 @@ impl Store {
         Ok((LoginRecord::from_collection(&collection)?, token))
     }
 
-    /// Counts a wrong try against the current token; the last allowed one deletes it.
+    /// Counts a wrong try against the current token (the last allowed one deletes it), with
+    /// the failure's `event`, in one transaction. When the token changed meanwhile there is
+    /// nothing left to count against, and the event is recorded alone.
     pub async fn spend_token_attempt(
         &self,
         company: &CompanyId,
         id: ProfileId,
         token: &TokenCheck,
+        event: &Event,
     ) -> Result<(), StoreError> {
-        let result = if token.attempts_left <= 1 {
-            self.client
-                .delete_item()
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Failed(e.to_string());
+        let spend = if token.attempts_left <= 1 {
+            let delete = Delete::builder()
                 .table_name(&self.tables.profiles)
                 .set_key(Some(token_key(company, id)))
                 .condition_expression("token_digest = :d")
                 .expression_attribute_values(":d", s(&token.digest))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(StoreError::from_condition)
+                .build()
+                .map_err(build)?;
+            TransactWriteItem::builder().delete(delete).build()
         } else {
-            self.client
-                .update_item()
+            let update = Update::builder()
                 .table_name(&self.tables.profiles)
                 .set_key(Some(token_key(company, id)))
                 .update_expression("SET attempts_left = attempts_left - :one")
@@ -190,16 +191,15 @@ impl Store {
                 .expression_attribute_values(":d", s(&token.digest))
                 .expression_attribute_values(":one", n(1))
                 .expression_attribute_values(":zero", n(0))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(StoreError::from_condition)
+                .build()
+                .map_err(build)?;
+            TransactWriteItem::builder().update(update).build()
         };
-        // A failed condition means the token already changed: nothing left to count against.
-        match result {
-            Ok(()) | Err(None) => Ok(()),
-            Err(Some(err)) => Err(err),
+        let writes = [spend, self.event_put(company, event)?];
+        if self.transact(&writes).await?.is_err() {
+            self.record(company, event).await?;
         }
+        Ok(())
     }
 
     /// Replaces the password and consumes the token in one transaction: exactly one of several
@@ -210,6 +210,7 @@ impl Store {
         id: ProfileId,
         digest: &str,
         new_hash: &str,
+        event: &Event,
     ) -> Result<ChangeOutcome, StoreError> {
         let now = self.clock.now_seconds();
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Failed(e.to_string());
@@ -245,13 +246,14 @@ impl Store {
             .map_err(build)?;
         // Racing confirms may be cancelled with `TransactionConflict` while another holds the
         // token: retried (in `transact`), so that exactly one wins and the rest then find the
-        // token gone. The items are the token, the profile, the credential.
+        // token gone. The items are the token, the profile, the credential, the event.
         let writes = [
             TransactWriteItem::builder().delete(consume).build(),
             TransactWriteItem::builder()
                 .condition_check(profile)
                 .build(),
             TransactWriteItem::builder().update(credential).build(),
+            self.event_put(company, event)?,
         ];
         let Err(refused) = self.transact(&writes).await? else {
             return Ok(ChangeOutcome::Changed);
@@ -266,23 +268,4 @@ impl Store {
 
 fn token_key(company: &CompanyId, id: ProfileId) -> Item {
     key(keys::profile(company, id), keys::PASSWORD_TOKEN)
-}
-
-impl StoreError {
-    /// `None` for a failed condition, the error otherwise.
-    fn from_condition<E, R>(err: SdkError<E, R>) -> Option<StoreError>
-    where
-        E: aws_sdk_dynamodb::error::ProvideErrorMetadata
-            + std::error::Error
-            + Send
-            + Sync
-            + 'static,
-        R: std::fmt::Debug,
-    {
-        let failed = err
-            .as_service_error()
-            .and_then(|e| e.code())
-            .is_some_and(|code| code == "ConditionalCheckFailedException");
-        (!failed).then(|| err.into())
-    }
 }

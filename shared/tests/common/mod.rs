@@ -74,6 +74,22 @@ pub async fn raw_client() -> aws_sdk_dynamodb::Client {
     dynamodb_client().await
 }
 
+/// An event as a test's request would record it (actor `test`, a year's retention).
+pub fn test_event(
+    kind: idp_core::audit::EventType,
+    profile: idp_core::domain::ProfileId,
+) -> idp_core::audit::Event {
+    let trail = idp_core::audit::Trail {
+        actor: idp_core::audit::Actor {
+            client: Some("test".into()),
+            source_ip: None,
+            request_id: None,
+        },
+        retention_days: 365,
+    };
+    idp_core::audit::Event::success(kind, profile, &trail)
+}
+
 pub async fn app() -> Arc<App> {
     app_on(idp_core::clock::Clock::system()).await
 }
@@ -85,7 +101,7 @@ pub async fn app_on(clock: idp_core::clock::Clock) -> Arc<App> {
 }
 
 pub fn token(company: &str) -> String {
-    let claims = json!({"company_uid": company, "exp": get_current_timestamp() + 600});
+    let claims = json!({"company_uid": company, "exp": get_current_timestamp() + 600, "client_id": "handler-tests"});
     encode(
         &Header::new(Algorithm::HS256),
         &claims,

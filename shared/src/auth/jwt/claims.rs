@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::super::{Claims, company_uid_from, scopes_from};
+use super::super::{Claims, client_from, company_uid_from, scopes_from};
 
 /// Where an issuer puts what this service checks. The defaults suit a plain RFC 9068 issuer;
 /// `docs/deploy.md` gives the settings for Cognito, Auth0 and Keycloak.
@@ -95,6 +95,11 @@ impl ClaimRules {
         Some(Claims {
             company_uid: company_uid_from(claims.get(&self.company_claim)),
             scopes: scopes_from(claims.get("scope").or_else(|| claims.get("scp"))),
+            client: client_from([
+                claims.get("client_id"),
+                claims.get("azp"),
+                claims.get("sub"),
+            ]),
         })
     }
 }
@@ -247,5 +252,25 @@ mod tests {
         assert!(!rfc9068.header_type_allowed(Some("JWT")));
         assert!(!rfc9068.header_type_allowed(None));
         assert!(ClaimRules::default().header_type_allowed(None));
+    }
+
+    #[test]
+    fn the_client_is_client_id_then_azp_then_sub_cut_and_cleaned() {
+        let rules = ClaimRules::default();
+        let client = |claims: Value| rules.grant(&map(claims), NOW).unwrap().client;
+        let exp = NOW + 60.0;
+        assert_eq!(
+            client(json!({"exp": exp, "client_id": "app", "azp": "b", "sub": "c"})),
+            Some("app".into())
+        );
+        assert_eq!(
+            client(json!({"exp": exp, "azp": "b", "sub": "c"})),
+            Some("b".into())
+        );
+        assert_eq!(client(json!({"exp": exp, "sub": 42})), Some("42".into()));
+        assert_eq!(client(json!({"exp": exp, "client_id": ""})), None);
+        let long = client(json!({"exp": exp, "sub": format!("a\n{}", "x".repeat(300))})).unwrap();
+        assert_eq!(long.chars().count(), 128);
+        assert!(long.starts_with("a?x"));
     }
 }

@@ -1,0 +1,200 @@
+//! The audit trail's events (API.md §5.13): what happened to a profile or at a login, when,
+//! how it ended and who asked — with no personal data and no secret. An event holds uuids,
+//! field names and the codes below, never a value a person typed. The store writes a change's
+//! event in the change's own transaction (docs/design.md, "Audit trail").
+
+use crate::domain::{ProfileField, ProfileId};
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EventType {
+    ProfileCreated,
+    ProfileImported,
+    ProfileUpdated,
+    ProfileActivated,
+    ProfileDeactivated,
+    ProfileDeleted,
+    CredentialCreated,
+    LoginSucceeded,
+    LoginFailed,
+    PasswordChangeRequested,
+    PasswordChangeConfirmed,
+    PasswordChangeFailed,
+}
+
+impl EventType {
+    pub const ALL: [Self; 12] = [
+        Self::ProfileCreated,
+        Self::ProfileImported,
+        Self::ProfileUpdated,
+        Self::ProfileActivated,
+        Self::ProfileDeactivated,
+        Self::ProfileDeleted,
+        Self::CredentialCreated,
+        Self::LoginSucceeded,
+        Self::LoginFailed,
+        Self::PasswordChangeRequested,
+        Self::PasswordChangeConfirmed,
+        Self::PasswordChangeFailed,
+    ];
+
+    /// The contract's name of the type, e.g. `login.failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ProfileCreated => "profile.created",
+            Self::ProfileImported => "profile.imported",
+            Self::ProfileUpdated => "profile.updated",
+            Self::ProfileActivated => "profile.activated",
+            Self::ProfileDeactivated => "profile.deactivated",
+            Self::ProfileDeleted => "profile.deleted",
+            Self::CredentialCreated => "credential.created",
+            Self::LoginSucceeded => "login.succeeded",
+            Self::LoginFailed => "login.failed",
+            Self::PasswordChangeRequested => "password_change.requested",
+            Self::PasswordChangeConfirmed => "password_change.confirmed",
+            Self::PasswordChangeFailed => "password_change.failed",
+        }
+    }
+
+    /// The type named `name`, if it is one.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+}
+
+/// Why an attempt failed: a short code, never what was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Reason {
+    /// The password did not match.
+    WrongPassword,
+    /// The profile is locked after repeated failures (or the attempt lost to a burst that
+    /// locked it).
+    Locked,
+    /// No profile holds the identifiers sent (nothing of them is kept).
+    UnknownIdentifier,
+    /// The profile is deactivated.
+    Inactive,
+    /// The profile has no password to log in with.
+    NoPassword,
+    /// A password-change token that is wrong.
+    WrongToken,
+    /// A password-change token that expired, was used, superseded or spent its tries.
+    Expired,
+    /// A new password the company's policy refuses.
+    PolicyRefused,
+    /// A password over the length bound, refused before any lookup (so no profile is named).
+    PasswordTooLong,
+    /// A password-change request within the company's minimum interval.
+    RateLimited,
+    /// A password-change request for a profile without an e-mail address.
+    NoEmail,
+    /// A password-change token whose e-mail could not be sent (the token is withdrawn).
+    Undelivered,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WrongPassword => "wrong_password",
+            Self::Locked => "locked",
+            Self::UnknownIdentifier => "unknown_identifier",
+            Self::Inactive => "inactive",
+            Self::NoPassword => "no_password",
+            Self::WrongToken => "wrong_token",
+            Self::Expired => "expired",
+            Self::PolicyRefused => "policy_refused",
+            Self::PasswordTooLong => "password_too_long",
+            Self::RateLimited => "rate_limited",
+            Self::NoEmail => "no_email",
+            Self::Undelivered => "undelivered",
+        }
+    }
+}
+
+/// Who made the request: the client its access token names and what API Gateway and Lambda
+/// say of it. Each part may be missing (a test's request has no request context).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Actor {
+    pub client: Option<String>,
+    pub source_ip: Option<String>,
+    pub request_id: Option<String>,
+}
+
+/// One event as a request records it; the store gives it its id and time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub kind: EventType,
+    /// `None` when no profile was identified (an unknown identifier at login).
+    pub profile: Option<ProfileId>,
+    /// `None` for a success.
+    pub failure: Option<Reason>,
+    /// For updates: the names of the fields whose values changed.
+    pub changed_fields: Vec<ProfileField>,
+    pub actor: Actor,
+    /// How long the event is kept (the company's `audit.retention_days`).
+    pub retention_days: u32,
+}
+
+impl Event {
+    /// A successful `kind` on `profile`.
+    pub fn success(kind: EventType, profile: ProfileId, trail: &Trail) -> Self {
+        Self {
+            kind,
+            profile: Some(profile),
+            failure: None,
+            changed_fields: Vec::new(),
+            actor: trail.actor.clone(),
+            retention_days: trail.retention_days,
+        }
+    }
+
+    /// A failed `kind` for `reason`, on `profile` when one was identified.
+    pub fn failure(
+        kind: EventType,
+        profile: Option<ProfileId>,
+        reason: Reason,
+        trail: &Trail,
+    ) -> Self {
+        Self {
+            kind,
+            profile,
+            failure: Some(reason),
+            changed_fields: Vec::new(),
+            actor: trail.actor.clone(),
+            retention_days: trail.retention_days,
+        }
+    }
+
+    /// `"success"` or `"failure"`.
+    pub fn outcome(&self) -> &'static str {
+        if self.failure.is_some() {
+            "failure"
+        } else {
+            "success"
+        }
+    }
+}
+
+/// What every event of one request shares: its actor, and its company's retention.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trail {
+    pub actor: Actor,
+    pub retention_days: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_names_are_the_contracts_and_read_back() {
+        let names: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+        assert_eq!(names.len(), 12);
+        for kind in EventType::ALL {
+            assert_eq!(EventType::parse(kind.as_str()), Some(kind));
+            let (family, what) = kind.as_str().split_once('.').unwrap();
+            assert!(!family.is_empty() && !what.is_empty());
+        }
+        assert_eq!(EventType::parse("login"), None);
+    }
+}
