@@ -19,6 +19,8 @@ pub fn print(company: &str, key_path: &Path, ttl: u64) -> Result<(), String> {
         "exp": now + ttl,
         "iss": "idp-local",
         "scope": "profiles",
+        // The calling application, as the audit trail's events name it.
+        "client_id": "idp-local",
     });
     let token = encode(&Header::new(Algorithm::EdDSA), &claims, &key).map_err(|e| e.to_string())?;
     println!("{token}");

@@ -62,6 +62,16 @@ impl EventType {
     }
 }
 
+/// A `type` filter of the audit trail: one type (`login.failed`) or a family ending in `.`
+/// (`login.`) that some type belongs to; `None` for anything else.
+pub fn type_filter(raw: &str) -> Option<String> {
+    let known = EventType::ALL.iter().any(|kind| {
+        let name = kind.as_str();
+        name == raw || (raw.ends_with('.') && raw.len() > 1 && name.starts_with(raw))
+    });
+    known.then(|| raw.to_owned())
+}
+
 /// Why an attempt failed: a short code, never what was sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Reason {
@@ -196,5 +206,23 @@ mod tests {
             assert!(!family.is_empty() && !what.is_empty());
         }
         assert_eq!(EventType::parse("login"), None);
+    }
+
+    #[test]
+    fn a_type_filter_is_a_type_or_a_family() {
+        for good in ["login.failed", "login.", "profile.", "password_change."] {
+            assert_eq!(type_filter(good).as_deref(), Some(good));
+        }
+        for bad in [
+            "login",
+            ".",
+            "",
+            "login.f",
+            "nope.",
+            "login.failed.",
+            "LOGIN.",
+        ] {
+            assert_eq!(type_filter(bad), None, "{bad}");
+        }
     }
 }

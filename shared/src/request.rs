@@ -91,6 +91,76 @@ pub fn page(req: &Request, resource: Resource) -> Result<Page, ApiError> {
     .map_err(|why| ApiError::bad_request(resource, why))
 }
 
+/// What a page of the audit trail asks for (`?limit=&from=&until=&type=&cursor=`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventsQuery {
+    pub limit: usize,
+    pub filter: crate::store::EventFilter,
+    pub cursor: Option<String>,
+}
+
+/// The audit trail's default and largest page.
+pub const EVENTS_DEFAULT_LIMIT: usize = 20;
+pub const EVENTS_MAX_LIMIT: usize = 100;
+
+/// Reads `limit` (1–100, default 20), `from` and `until` (ISO 8601, inclusive), `type` (a
+/// type or a family ending in `.`) and `cursor`, each refused with a sentence naming it.
+pub fn events_query(
+    param: impl Fn(&str) -> Option<String>,
+    resource: Resource,
+) -> Result<EventsQuery, ApiError> {
+    use crate::domain::{BoundSide, parse_date_bound};
+    let bad = |sentence: String| ApiError::bad_request(resource, sentence);
+    let limit = match param("limit") {
+        None => EVENTS_DEFAULT_LIMIT,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=EVENTS_MAX_LIMIT).contains(n) && !text.starts_with(['0', '+']))
+            .ok_or_else(|| {
+                bad(format!(
+                    "Query parameter `limit` must be a whole number from 1 to {EVENTS_MAX_LIMIT}"
+                ))
+            })?,
+    };
+    let bound = |name: &str, side| -> Result<Option<u64>, ApiError> {
+        param(name)
+            .map(|raw| {
+                parse_date_bound(&raw, side)
+                    .map_err(|why| bad(format!("Query parameter `{name}` {why}")))
+            })
+            .transpose()
+    };
+    let from_ms = bound("from", BoundSide::From)?;
+    let until_ms = bound("until", BoundSide::Until)?;
+    if let (Some(from), Some(until)) = (from_ms, until_ms)
+        && from > until
+    {
+        return Err(bad(
+            "Query parameter `from` must not be later than `until`".into()
+        ));
+    }
+    let type_prefix =
+        param("type")
+            .map(|raw| {
+                crate::audit::type_filter(&raw).ok_or_else(|| {
+                    bad("Query parameter `type` must be an event type (`login.failed`) or a family \
+                     ending in `.` (`login.`)"
+                    .into())
+                })
+            })
+            .transpose()?;
+    Ok(EventsQuery {
+        limit,
+        filter: crate::store::EventFilter {
+            from_ms,
+            until_ms,
+            type_prefix,
+        },
+        cursor: param("cursor"),
+    })
+}
+
 /// Parses `?fields=email,name`, keeping the API's field order and dropping repeats.
 pub fn requested_fields(query: Option<&str>) -> Result<Vec<ProfileField>, ApiError> {
     let Some(query) = query else {

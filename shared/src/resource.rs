@@ -11,6 +11,8 @@ pub enum Resource {
     ChangePassword,
     RequestChangePassword,
     ConfirmChangePassword,
+    ProfileEvents,
+    CompanyEvents,
 }
 
 impl Resource {
@@ -24,6 +26,8 @@ impl Resource {
             Self::ChangePassword => "Change Password",
             Self::RequestChangePassword => "Request Change Password",
             Self::ConfirmChangePassword => "Confirm Change Password",
+            Self::ProfileEvents => "Profile Events",
+            Self::CompanyEvents => "Company Events",
         }
     }
 }

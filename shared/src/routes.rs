@@ -21,7 +21,7 @@ pub struct Route {
 
 /// Every deployed route. Contract routes still being built are in `tests/tests/contract.rs`'s
 /// `BEING_BUILT`, not here.
-pub const ROUTES: [Route; 11] = [
+pub const ROUTES: [Route; 13] = [
     Route {
         method: "GET",
         path: "/v1/companies/{company_id}",
@@ -88,6 +88,18 @@ pub const ROUTES: [Route; 11] = [
         function: "profile-status",
         summary: "Activate / Deactivate Profile",
     },
+    Route {
+        method: "GET",
+        path: "/v1/companies/{company_id}/profiles/{uuid}/events",
+        function: "profile-events",
+        summary: "Audit Trail of a Profile",
+    },
+    Route {
+        method: "GET",
+        path: "/v1/companies/{company_id}/events",
+        function: "company-events",
+        summary: "Audit Trail of a Company",
+    },
 ];
 
 /// The functions, each once, in the table's order.
@@ -137,7 +149,7 @@ mod tests {
                 route.function
             );
         }
-        assert_eq!(functions().len(), 11);
+        assert_eq!(functions().len(), 13);
         assert_eq!(of_function("patch-profile").count(), 1);
         assert_eq!(handler_module("list-register-types"), "list_register_types");
     }

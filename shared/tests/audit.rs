@@ -229,3 +229,188 @@ async fn a_refused_change_writes_no_event_and_an_over_long_password_names_no_pro
     );
     assert_eq!(text(&events[1], "profile"), None);
 }
+
+/// `GET …/events` through its handler, with the app's cursor key.
+async fn list(
+    app: &std::sync::Arc<idp_core::App>,
+    company: &str,
+    token_company: &str,
+    uuid: Option<&str>,
+    query: &[(&str, &str)],
+) -> (u16, Value, Option<String>) {
+    use idp_core::endpoints::{company_events, profile_events};
+    let mut params = vec![("company_id", company)];
+    let path = match uuid {
+        Some(uuid) => {
+            params.push(("uuid", uuid));
+            format!("/v1/companies/{company}/profiles/{uuid}/events")
+        }
+        None => format!("/v1/companies/{company}/events"),
+    };
+    let req = request(
+        "GET",
+        &path,
+        &params,
+        query,
+        Some(&token(token_company)),
+        "",
+    );
+    let app = std::sync::Arc::clone(app);
+    let response = match uuid {
+        Some(_) => profile_events::handle(app, req).await,
+        None => company_events::handle(app, req).await,
+    };
+    let link = response
+        .headers()
+        .get("link")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let (status, body) = parts(response);
+    (status, body, link)
+}
+
+/// The `cursor` of a `Link: <…?cursor=…&…>; rel="next"`.
+fn cursor_of(link: &str) -> String {
+    link.split("cursor=")
+        .nth(1)
+        .unwrap()
+        .split(['&', '>'])
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn types(body: &Value) -> Vec<String> {
+    body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_trails_read_newest_first_by_page_and_cursor_filtered_and_only_by_their_company() {
+    let app = app_with_mail(std::env::temp_dir().join("idp-audit-mail")).await;
+    let company = fresh_company(&app).await;
+    let mut profile = person(1);
+    profile["origin"] = json!("test_idp");
+    let (_, body) = create(&app, &company, &body_with(profile), None).await;
+    let uuid = body["data"]["uuid"].as_str().unwrap().to_owned();
+    for name in ["Bea", "Eva", "Ana"] {
+        let (status, _) = call(
+            &app,
+            patch_profile::handle,
+            "PATCH",
+            &format!("/v1/companies/{company}/profiles/{uuid}"),
+            &[("company_id", &company), ("uuid", &uuid)],
+            &company,
+            &json!({"operation": "update", "profile": {"name": name}}),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    let nobody = json!({"email": "x@example.com", "origin": "test_idp", "password": "y"});
+    assert_eq!(log_in(&app, &company, nobody).await, 422);
+
+    // The profile's trail, two at a time, newest first, to its end.
+    let mut seen = Vec::new();
+    let mut query = vec![("limit".to_owned(), "2".to_owned())];
+    for _ in 0..5 {
+        let q: Vec<(&str, &str)> = query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let (status, body, link) = list(&app, &company, &company, Some(&uuid), &q).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["resource"], "Profile Events");
+        seen.extend(types(&body));
+        let Some(link) = link else { break };
+        query = vec![
+            ("limit".into(), "2".into()),
+            ("cursor".into(), cursor_of(&link)),
+        ];
+    }
+    assert_eq!(
+        seen,
+        [
+            "profile.updated",
+            "profile.updated",
+            "profile.updated",
+            "profile.created"
+        ]
+    );
+    // The company's trail has the unknown identifier's failure too, newest first.
+    let (status, body, _) = list(&app, &company, &company, None, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["resource"], "Company Events");
+    assert_eq!(
+        types(&body),
+        [
+            "login.failed",
+            "profile.updated",
+            "profile.updated",
+            "profile.updated",
+            "profile.created"
+        ]
+    );
+    let first = &body["data"][0];
+    assert_eq!(first["profile"], Value::Null);
+    assert_eq!(first["reason"], "unknown_identifier");
+    assert_eq!(first["actor"]["client"], "handler-tests");
+    assert!(first["at"].as_str().unwrap().ends_with('Z'));
+    // Filters: a family, a type, a time range that excludes everything.
+    let (_, body, _) = list(&app, &company, &company, None, &[("type", "login.")]).await;
+    assert_eq!(types(&body), ["login.failed"]);
+    let (_, body, _) = list(
+        &app,
+        &company,
+        &company,
+        None,
+        &[("type", "profile.created")],
+    )
+    .await;
+    assert_eq!(types(&body), ["profile.created"]);
+    let (_, body, _) = list(&app, &company, &company, None, &[("until", "2000-01-01")]).await;
+    assert_eq!(types(&body), Vec::<String>::new());
+    // Bad parameters and a cursor of another listing are 400s naming the parameter.
+    for (query, name) in [
+        (("limit", "0"), "limit"),
+        (("limit", "101"), "limit"),
+        (("from", "yesterday"), "from"),
+        (("type", "login"), "type"),
+        (("cursor", "abc.def"), "cursor"),
+    ] {
+        let (status, body, _) = list(&app, &company, &company, None, &[query]).await;
+        assert_eq!(status, 400, "{query:?}: {body}");
+        assert!(
+            body["errors"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("`{name}`")),
+            "{body}"
+        );
+    }
+    let (_, _, link) = list(&app, &company, &company, Some(&uuid), &[("limit", "1")]).await;
+    let profile_cursor = cursor_of(&link.unwrap());
+    let (status, _, _) = list(
+        &app,
+        &company,
+        &company,
+        None,
+        &[("cursor", profile_cursor.as_str())],
+    )
+    .await;
+    assert_eq!(status, 400, "a profile's cursor does not page the company");
+    // Another company's token reads nothing.
+    let other = fresh_company(&app).await;
+    let (status, body, _) = list(&app, &company, &other, Some(&uuid), &[]).await;
+    assert_eq!(
+        (status, body),
+        (403, json!({"code": 403, "message": "Forbidden"}))
+    );
+    let (status, _, _) = list(&app, &company, &other, None, &[]).await;
+    assert_eq!(status, 403);
+    // Another company's own trail holds none of these events.
+    let (status, body, _) = list(&app, &other, &other, None, &[]).await;
+    assert_eq!((status, types(&body).len()), (200, 0));
+}

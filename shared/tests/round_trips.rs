@@ -28,8 +28,8 @@ use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use common::*;
 use idp_core::App;
 use idp_core::endpoints::{
-    delete_profile, list_register_types, login, patch_profile, profile_status, search_profiles,
-    show_company, show_register_type,
+    company_events, delete_profile, list_register_types, login, patch_profile, profile_events,
+    profile_status, search_profiles, show_company, show_register_type,
 };
 use idp_core::mail::{FileMailer, Mailer};
 use idp_core::password::{HashParams, Passwords};
@@ -424,6 +424,25 @@ impl Counted {
         parts(search_profiles::handle(Arc::clone(&self.app), req).await)
     }
 
+    /// A page of one profile's events (`uuid`) or, with `None`, of the company's.
+    async fn events(&self, uuid: Option<&str>, query: &[(&str, &str)]) -> (u16, Value) {
+        let company = self.company.as_str();
+        let mut params = vec![("company_id", company)];
+        let path = match uuid {
+            Some(uuid) => {
+                params.push(("uuid", uuid));
+                format!("/v1/companies/{company}/profiles/{uuid}/events")
+            }
+            None => format!("/v1/companies/{company}/events"),
+        };
+        let req = request("GET", &path, &params, query, Some(&token(company)), "");
+        let app = Arc::clone(&self.app);
+        parts(match uuid {
+            Some(_) => profile_events::handle(app, req).await,
+            None => company_events::handle(app, req).await,
+        })
+    }
+
     /// The demo form through the demo provider, by the Show Register Type handler.
     async fn show_register_type(&self) -> (u16, Value) {
         let company = self.company.as_str();
@@ -534,7 +553,7 @@ fn assert_trips(what: &str, measured: (Vec<String>, u32), expected: &[&str]) {
 
 /// Which function (by binary, as `idp_core::routes::ROUTES` names it) each measurement's
 /// label is about, by the label's start.
-const MEASURED: [(&str, &str); 13] = [
+const MEASURED: [(&str, &str); 15] = [
     ("company config", "show-company"),
     ("one register type", "show-register-type"),
     ("all register types", "list-register-types"),
@@ -548,6 +567,8 @@ const MEASURED: [(&str, &str); 13] = [
     ("login", "login"),
     ("search", "search-profiles"),
     ("password-change", "password-change"),
+    ("profile events", "profile-events"),
+    ("company events", "company-events"),
 ];
 
 /// The functions (by binary) a measurement's label is about: the warm-up runs in each.
@@ -611,11 +632,12 @@ fn template_allows(binary: &str) -> BTreeSet<(String, String)> {
             };
             let table = if let Some(table) = resource.strip_suffix(".Arn") {
                 table.to_owned()
-            } else if let Some(index) = resource
+            } else if let Some((table, _index)) = resource
                 .strip_prefix("${")
-                .and_then(|r| r.strip_suffix(".Arn}/index/*"))
+                .and_then(|r| r.split_once(".Arn}/index/"))
             {
-                format!("{index}/index")
+                // Every index (`/index/*`) or one by name: the recorder knows the table only.
+                format!("{table}/index")
             } else {
                 continue;
             };
@@ -1297,4 +1319,30 @@ async fn update_and_delete_are_a_read_and_one_transaction() {
     let ((status, _), ops, attempts) = c.measure(c.delete(&uuid)).await;
     assert_eq!(status, 404);
     assert_trips("delete, unknown", (ops, attempts), &["Query"]);
+}
+
+/// A page of the audit trail costs what the page holds: one `Query` of the profile's event
+/// partition, or one per shard of the company index (sent together), never more with more
+/// events; the company configuration is cached as everywhere.
+#[tokio::test]
+async fn an_audit_trail_page_costs_its_page() {
+    let c = counted(|_| {}).await;
+    let uuid = c.create(1, true).await;
+    for _ in 0..3 {
+        assert_eq!(c.update(&uuid, json!({"name": "Eva"})).await.0, 200);
+        assert_eq!(c.update(&uuid, json!({"name": "Ana"})).await.0, 200);
+    }
+    c.warm().await;
+    let ((status, body), ops, attempts) = c.measure(c.events(Some(&uuid), &[("limit", "2")])).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"].as_array().map(Vec::len), Some(2));
+    assert_trips("profile events, a page", (ops, attempts), &["Query"]);
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let ((status, body), ops, attempts) = c.measure(c.events(Some(&unknown), &[])).await;
+    assert_eq!((status, &body["data"]), (200, &json!([])));
+    assert_trips("profile events, never existed", (ops, attempts), &["Query"]);
+    let ((status, body), ops, attempts) = c.measure(c.events(None, &[("limit", "5")])).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"].as_array().map(Vec::len), Some(5));
+    assert_trips("company events, a page", (ops, attempts), &["Query"; 8]);
 }

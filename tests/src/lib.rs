@@ -39,8 +39,8 @@ pub fn token(company: &str) -> String {
 /// A token whose `exp` lies `seconds` from now (negative: already expired).
 pub fn token_expiring(company: &str, seconds: i64) -> String {
     let now = get_current_timestamp() as i64;
-    let claims =
-        json!({"company_uid": company, "iat": now, "exp": now + seconds, "iss": "idp-local"});
+    let claims = json!({"company_uid": company, "iat": now, "exp": now + seconds, "iss": "idp-local",
+               "client_id": "blackbox-tests"});
     encode(&Header::new(Algorithm::EdDSA), &claims, signing_key()).unwrap()
 }
 

@@ -629,6 +629,26 @@ impl Scenario {
                     "profile": fixture(&fixtures.to_mail)?,
                 })),
             },
+            // The main profile's audit trail: one Query of its event partition.
+            "profile-events" => Self {
+                what: "lists the first page of a profile's audit trail",
+                expected: 200,
+                method: "GET",
+                route: "/v1/companies/{company_id}/profiles/{uuid}/events",
+                uuid: Some(fixtures.main.clone()),
+                params: &[],
+                body: None,
+            },
+            // The company's audit trail: one Query per shard of its index, sent together.
+            "company-events" => Self {
+                what: "lists the first page of the company's audit trail",
+                expected: 200,
+                method: "GET",
+                route: "/v1/companies/{company_id}/events",
+                uuid: None,
+                params: &[],
+                body: None,
+            },
             other => return Err(format!("no event for `{other}` (function {function})")),
         })
     }

@@ -121,9 +121,49 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
+/// Epoch milliseconds as RFC 3339 UTC with milliseconds, e.g. `2026-12-04T23:59:59.123Z`.
+pub fn format_rfc3339_ms(ms: u64) -> String {
+    let days = i64::try_from(ms / DAY_MS as u64).unwrap_or(0);
+    let in_day = ms % DAY_MS as u64;
+    let (year, month, day) = civil_from_days(days);
+    let (hours, minutes) = (in_day / 3_600_000, in_day / 60_000 % 60);
+    let (seconds, millis) = (in_day / 1000 % 60, in_day % 1000);
+    format!("{year:04}-{month:02}-{day:02}T{hours:02}:{minutes:02}:{seconds:02}.{millis:03}Z")
+}
+
+/// The civil date of a day count since 1970-01-01 (H. Hinnant's algorithm, the inverse of
+/// [`days_from_civil`]).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_format_as_python_datetime_does() {
+        // Python's datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="milliseconds").
+        for (ms, text) in [
+            (0, "1970-01-01T00:00:00.000Z"),
+            (1_733_356_799_123, "2024-12-04T23:59:59.123Z"),
+            (951_782_400_000, "2000-02-29T00:00:00.000Z"),
+            (4_102_444_799_999, "2099-12-31T23:59:59.999Z"),
+        ] {
+            assert_eq!(format_rfc3339_ms(ms), text);
+            assert_eq!(parse_date_bound(text, BoundSide::From), Ok(ms));
+        }
+    }
 
     fn from(raw: &str) -> Result<u64, InvalidValue> {
         parse_date_bound(raw, BoundSide::From)

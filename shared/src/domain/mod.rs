@@ -15,7 +15,7 @@ mod text;
 pub use birthday::Birthday;
 pub use canonical::{canonical, identifier_text, is_format};
 pub use company_id::CompanyId;
-pub use date_bound::{BoundSide, parse_date_bound};
+pub use date_bound::{BoundSide, format_rfc3339_ms, parse_date_bound};
 pub use email::Email;
 pub use field::ProfileField;
 pub use nationality::Nationality;

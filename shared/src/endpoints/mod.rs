@@ -1,12 +1,15 @@
 //! One module per endpoint; each exposes `handle`, the function its Lambda binary serves.
 
 pub mod add_password;
+pub mod company_events;
 pub mod create_profile;
 pub mod delete_profile;
+mod events;
 pub mod list_register_types;
 pub mod login;
 pub mod password_change;
 pub mod patch_profile;
+pub mod profile_events;
 pub mod profile_status;
 mod register_types;
 pub mod search_profiles;

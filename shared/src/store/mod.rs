@@ -29,7 +29,7 @@ mod transaction;
 pub use client::{Tables, bulk_dynamodb_client, dynamodb_client, with_bounds};
 pub use credentials::{Attempt, IdentifierOwner, LoginEnd, LoginRecord, SetPassword, StatusChange};
 pub use error::StoreError;
-pub use events::{EVENT_SHARDS, EVENTS_INDEX};
+pub use events::{EVENT_SHARDS, EVENTS_INDEX, EventFilter, EventPage, StoredEvent};
 pub use index::INDEXES;
 pub use lifecycle::{EraseOutcome, UpdateOutcome, Versioned};
 pub use migration::{
