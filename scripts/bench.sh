@@ -6,6 +6,7 @@
 #   2. handler overhead without hash and I/O                (cargo bench --bench handler_overhead)
 #   3. DynamoDB round trips per operation                   (the round_trips test, recorded)
 #      and search at 1,000 and 100,000 profiles             (bench/src/bin/search-scale.rs)
+#      and a company's audit trail at 1,000 and 100,000 events (bench/src/bin/events-scale.rs)
 #      and known vs unknown identifiers' medians            (scripts/bench-enumeration.sh)
 #   4. cold starts vs a bare lambda_http hello-world        (scripts/bench-cold-start.sh)
 #   5. login throughput on loopback                         (scripts/bench-throughput.sh)
@@ -13,7 +14,7 @@
 # Takes 30–45 minutes on the 2-core machine from a clean clone (release and arm64 builds), about
 # 10 once built. Run it on a quiet machine: everything here is timing.
 # Settings: BENCH_COLD_ROUNDS (15), BENCH_THROUGHPUT_SECONDS (20), BENCH_THROUGHPUT_CONNECTIONS (4),
-# BENCH_SEARCH_SIZES (1000,100000), BENCH_SEARCH_SAMPLES (60).
+# BENCH_SEARCH_SIZES (1000,100000), BENCH_EVENTS_SIZES (1000,100000), BENCH_SEARCH_SAMPLES (60).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -55,6 +56,10 @@ log "3/6 search at ${BENCH_SEARCH_SIZES:-1000,100000} profiles (seeding the larg
 cargo build --quiet --release -p idp-bench --bin search-scale
 target/release/search-scale --config config/companies/demo.yaml --out "$OUT/search.json" \
   --sizes "${BENCH_SEARCH_SIZES:-1000,100000}" --samples "${BENCH_SEARCH_SAMPLES:-60}"
+log "3/6 the audit trail at ${BENCH_EVENTS_SIZES:-1000,100000} events in one company"
+cargo build --quiet --release -p idp-bench --bin events-scale
+target/release/events-scale --out "$OUT/events.json" \
+  --sizes "${BENCH_EVENTS_SIZES:-1000,100000}" --samples "${BENCH_SEARCH_SAMPLES:-60}"
 stop_all
 
 log "3/6 import and export at ${BENCH_IMPORT_SMALL:-10000} and ${BENCH_IMPORT_LARGE:-100000} lines (tens of minutes on DynamoDB Local)"

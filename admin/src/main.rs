@@ -8,6 +8,7 @@
 //! - `export`: a company's profiles as the same JSON Lines, hashes included.
 
 mod company_file;
+mod events;
 mod export;
 mod import;
 mod progress;
@@ -89,6 +90,27 @@ enum Command {
         /// The company id (`-1`, the demo company's, is taken as a value).
         #[arg(long, allow_hyphen_values = true)]
         company: String,
+        #[command(flatten)]
+        tables: TableArgs,
+    },
+    /// A company's audit trail as JSON Lines, newest first (for a SIEM): the API's event
+    /// objects, no personal data.
+    Events {
+        /// The company id (`-1`, the demo company's, is taken as a value).
+        #[arg(long, allow_hyphen_values = true)]
+        company: String,
+        /// The oldest time, inclusive: an ISO 8601 date or date-time with a zone.
+        #[arg(long)]
+        from: Option<String>,
+        /// The newest time, inclusive.
+        #[arg(long)]
+        until: Option<String>,
+        /// One event type (`login.failed`) or a family (`login.`).
+        #[arg(long = "type")]
+        kind: Option<String>,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
         #[command(flatten)]
         tables: TableArgs,
     },
@@ -215,6 +237,23 @@ async fn main() -> ExitCode {
                 }
             };
         }
+        Command::Events {
+            company,
+            from,
+            until,
+            kind,
+            output,
+            tables,
+        } => events::run(events::Options {
+            company,
+            from,
+            until,
+            kind,
+            output,
+            tables: tables.tables(),
+        })
+        .await
+        .map(|_| ()),
         Command::Export {
             company,
             output,

@@ -192,6 +192,21 @@ pub struct Trail {
     pub retention_days: u32,
 }
 
+/// The event object of API.md §5.13, as the audit routes and `idp-admin events` give it.
+pub fn event_json(event: &crate::store::StoredEvent) -> serde_json::Value {
+    serde_json::json!({
+        "id": event.id,
+        "at": crate::domain::format_rfc3339_ms(event.at_ms),
+        "type": event.kind,
+        "profile": event.profile,
+        "outcome": event.outcome,
+        "reason": event.reason,
+        "changed_fields": event.changed_fields,
+        "actor": {"client": event.client, "source_ip": event.source_ip},
+        "request_id": event.request_id,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use blackbox_tests::{
-    Api, SEED_CREATE_BODY, fresh_company, mail_to, remember_secrets, token, token_in,
+    Api, REPO, SEED_CREATE_BODY, fresh_company, fresh_company_with, mail_to, remember_secrets,
+    token, token_in,
 };
 use serde_json::{Value, json};
 
@@ -14,7 +15,12 @@ const NEW_PASSWORD: &str = "copper kettle sings at dawn";
 #[tokio::test]
 async fn a_profile_walked_through_its_life_leaves_exactly_its_events() {
     let api = Api::new();
-    let company = fresh_company().await;
+    // The subject names the company, so the mail of this run is told from the others'.
+    let company = fresh_company_with(|c| {
+        let id = c["company_id"].as_str().unwrap().to_owned();
+        c["password_change"]["email_subject"] = json!(format!("Your password change code ({id})"));
+    })
+    .await;
     let t = token(&company);
     let base = format!("/v1/companies/{company}/profiles");
     let mut body: Value = serde_json::from_str(SEED_CREATE_BODY).unwrap();
@@ -152,4 +158,29 @@ async fn a_profile_walked_through_its_life_leaves_exactly_its_events() {
         (Value::Null, json!("unknown_identifier"))
     );
     assert!(!event.to_string().contains("typed-by-nobody"));
+
+    // `idp-admin events` writes the same events as the API, as JSON Lines, for a SIEM.
+    let output = std::process::Command::new(format!("{REPO}/target/debug/idp-admin"))
+        .args(["events", "--company", &company, "--type", "profile."])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let api_page = api
+        .get(&format!("/v1/companies/{company}/events?type=profile."), &t)
+        .await;
+    assert_eq!(
+        lines.len(),
+        5,
+        "created, updated, deactivated, activated, deleted"
+    );
+    assert_eq!(&json!(lines), &api_page.body["data"]);
 }

@@ -21,13 +21,11 @@
 //! Environment: that of the local stack (`PROFILES_TABLE`, `COMPANIES_TABLE`, the endpoint).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, PutRequest, ReturnConsumedCapacity, TransactWriteItem, WriteRequest,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnConsumedCapacity, TransactWriteItem};
 use clap::Parser;
 use idp_core::company::{CompanyConfig, Identifier};
 use idp_core::domain::ProfileField;
@@ -57,12 +55,10 @@ struct Args {
 const PER_NAME: usize = 20;
 /// One profile in ten is deactivated (those with `i % 10 == DISABLED_DIGIT`).
 const DISABLED_DIGIT: usize = 3;
-/// Concurrent `BatchWriteItem`s while seeding.
-const WRITERS: usize = 16;
 /// Pages of the cursor walk.
 const WALK_PAGES: usize = 20;
 
-type Failure = Box<dyn std::error::Error + Send + Sync>;
+use idp_bench::Failure;
 
 #[tokio::main]
 async fn main() {
@@ -349,8 +345,7 @@ fn new_profile(
     })
 }
 
-/// Writes `size` profiles' items, created one millisecond apart (oldest first), with
-/// [`WRITERS`] concurrent `BatchWriteItem`s of 25 items.
+/// Writes `size` profiles' items, created one millisecond apart (oldest first), in bulk.
 async fn seed(
     client: &Client,
     table: &str,
@@ -359,64 +354,12 @@ async fn seed(
     size: usize,
 ) -> Result<(), Failure> {
     let base_ms = idp_core::clock::Clock::system().now_ms() - size as u64;
-    let mut batches: Vec<Vec<WriteRequest>> = Vec::new();
-    let mut batch = Vec::new();
+    let mut items = Vec::new();
     for n in 0..size {
         let profile = new_profile(company, config, n, size)?;
-        for item in new_profile_items(&profile, base_ms + n as u64) {
-            let put = PutRequest::builder().set_item(Some(item)).build()?;
-            batch.push(WriteRequest::builder().put_request(put).build());
-            if batch.len() == 25 {
-                batches.push(std::mem::take(&mut batch));
-            }
-        }
+        items.extend(new_profile_items(&profile, base_ms + n as u64));
     }
-    if !batch.is_empty() {
-        batches.push(batch);
-    }
-    let queue = Arc::new(tokio::sync::Mutex::new(batches));
-    let mut writers = tokio::task::JoinSet::new();
-    for _ in 0..WRITERS {
-        let queue = Arc::clone(&queue);
-        let client = client.clone();
-        let table = table.to_owned();
-        writers.spawn(async move {
-            loop {
-                let Some(batch) = queue.lock().await.pop() else {
-                    return Ok::<(), Failure>(());
-                };
-                write_batch(&client, &table, batch).await?;
-            }
-        });
-    }
-    while let Some(joined) = writers.join_next().await {
-        joined??;
-    }
-    Ok(())
-}
-
-/// One `BatchWriteItem`, resent with what it leaves unprocessed until nothing is left.
-async fn write_batch(
-    client: &Client,
-    table: &str,
-    batch: Vec<WriteRequest>,
-) -> Result<(), Failure> {
-    let mut pending = HashMap::from([(table.to_owned(), batch)]);
-    for attempt in 0..20u32 {
-        let output = client
-            .batch_write_item()
-            .set_request_items(Some(pending))
-            .send()
-            .await?;
-        match output.unprocessed_items.filter(|left| !left.is_empty()) {
-            None => return Ok(()),
-            Some(left) => {
-                pending = left;
-                tokio::time::sleep(Duration::from_millis(10 << attempt.min(6))).await;
-            }
-        }
-    }
-    Err("BatchWriteItem left items unprocessed 20 times".into())
+    idp_bench::put_all(client, table, items).await
 }
 
 /// A create's transaction with `ReturnConsumedCapacity=INDEXES`: the items it writes, the

@@ -3,15 +3,16 @@
 
 use lambda_http::http::HeaderValue;
 use lambda_http::{Body, Request, Response};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::app::App;
+use crate::audit::event_json;
 use crate::cursor::{self, CursorKey};
-use crate::domain::{CompanyId, ProfileId, format_rfc3339_ms};
+use crate::domain::{CompanyId, ProfileId};
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
 use crate::request::{EventsQuery, events_query, query_param};
-use crate::store::{EventPage, StoredEvent};
+use crate::store::EventPage;
 
 /// Whose events a page lists.
 #[derive(Debug, Clone, Copy)]
@@ -85,7 +86,7 @@ fn answer(
     page: &EventPage,
     resource: Resource,
 ) -> Result<Response<Body>, ApiError> {
-    let data: Vec<Value> = page.events.iter().map(public_json).collect();
+    let data: Vec<Value> = page.events.iter().map(event_json).collect();
     let mut response = success(200, resource, Some(Value::Array(data)), "Found");
     if let Some(next) = &page.next {
         let cursor = key
@@ -97,21 +98,6 @@ fn answer(
         }
     }
     Ok(response)
-}
-
-/// The event object of §5.13.
-pub(super) fn public_json(event: &StoredEvent) -> Value {
-    json!({
-        "id": event.id,
-        "at": format_rfc3339_ms(event.at_ms),
-        "type": event.kind,
-        "profile": event.profile,
-        "outcome": event.outcome,
-        "reason": event.reason,
-        "changed_fields": event.changed_fields,
-        "actor": {"client": event.client, "source_ip": event.source_ip},
-        "request_id": event.request_id,
-    })
 }
 
 /// `<path?cursor=…&limit=…[&from=…][&until=…][&type=…]>; rel="next"`: the same listing, on.

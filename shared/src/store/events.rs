@@ -23,7 +23,8 @@ pub const EVENT_SHARDS: u128 = 8;
 
 impl Store {
     /// The item of `event` in `company`, dated now by the store's clock, with a new id.
-    pub(super) fn event_item(&self, company: &CompanyId, event: &Event) -> Item {
+    /// Public for bulk loading (`make bench` seeds companies with these same items).
+    pub fn event_item(&self, company: &CompanyId, event: &Event) -> Item {
         let id = uuid::Uuid::new_v4();
         let shard = id.as_u128() % EVENT_SHARDS;
         let id = id.simple().to_string();
