@@ -376,13 +376,18 @@ def search_rows(search):
         yield shape, sizes[0], sizes[-1]
 
 
-def search_targets(search):
-    rows = list(search_rows(search))
+def size_verdicts(rows):
+    """Whether every shape read the same items at both sizes, and the worst p50 ratio."""
     same_items = all(s["figures"]["items_read_min"] == l["figures"]["items_read_min"]
                      and s["figures"]["items_read_max"] == l["figures"]["items_read_max"]
                      for _, s, l in rows)
     ratios = {shape["shape"]: l["figures"]["p50_ms"] / s["figures"]["p50_ms"] for shape, s, l in rows}
-    worst = max(ratios, key=ratios.get)
+    return same_items, ratios, max(ratios, key=ratios.get)
+
+
+def search_targets(search):
+    rows = list(search_rows(search))
+    same_items, ratios, worst = size_verdicts(rows)
     rounds = max(max(s["figures"]["rounds_max"], l["figures"]["rounds_max"]) for _, s, l in rows)
     requests = max(max(s["figures"]["requests_max"], l["figures"]["requests_max"]) for _, s, l in rows)
     small, large = rows[0][1]["size"], rows[0][2]["size"]
@@ -400,11 +405,7 @@ def search_targets(search):
 
 def events_targets(events):
     rows = list(search_rows(events))
-    same_items = all(s["figures"]["items_read_min"] == l["figures"]["items_read_min"]
-                     and s["figures"]["items_read_max"] == l["figures"]["items_read_max"]
-                     for _, s, l in rows)
-    ratios = {shape["shape"]: l["figures"]["p50_ms"] / s["figures"]["p50_ms"] for shape, s, l in rows}
-    worst = max(ratios, key=ratios.get)
+    same_items, ratios, worst = size_verdicts(rows)
     small, large = rows[0][1]["size"], rows[0][2]["size"]
     yield (f"| audit trail: items read per company page, {small:,} vs {large:,} events | identical | "
            f"{'identical in every shape' if same_items else 'they differ: see Audit trail'} | "

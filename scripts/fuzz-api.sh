@@ -257,6 +257,16 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403",
 include-operation-id = "showAllRegisterTypes"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404"]
 
+# The audit trail: a free-text `from`/`until` may not be ISO 8601, a free-text `type` may not
+# be an event type, a free-text `cursor` is not one the API signed: 400 is the contract's answer.
+[[operations]]
+include-operation-id = "listProfileEvents"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404"]
+
+[[operations]]
+include-operation-id = "listCompanyEvents"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404"]
+
 # 501 Not Implemented for an \`operation\` other than \`credentials\` is the contract's answer
 # (section 5.4), not a server fault: accepted for this operation alone.
 [[operations]]

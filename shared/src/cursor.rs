@@ -70,34 +70,21 @@ impl CursorKey {
 
     /// The cursor that continues at `position`.
     pub fn issue(&self, company: &CompanyId, scope: &str, position: Position) -> Option<String> {
-        let payload = Payload {
+        self.sign(&Payload {
             v: 1,
             c: company.as_str().to_owned(),
             f: scope.to_owned(),
             k: position.after.to_string(),
             s: position.skip,
-        };
-        // Serialising plain strings cannot fail.
-        let json = serde_json::to_vec(&payload).unwrap_or_default();
-        let body = URL_SAFE_NO_PAD.encode(&json);
-        let tag = URL_SAFE_NO_PAD.encode(self.mac(body.as_bytes())?.finalize().into_bytes());
-        Some(format!("{body}.{tag}"))
+        })
     }
 
     /// Where a cursor continues, if it is this key's, this company's and this scope's.
     pub fn check(&self, cursor: &str, company: &CompanyId, scope: &str) -> Option<Position> {
-        if cursor.len() > 1024 {
-            return None;
-        }
-        let (body, tag) = cursor.split_once('.')?;
-        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
-        self.mac(body.as_bytes())?.verify_slice(&tag).ok()?;
-        let payload: Payload = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(body).ok()?).ok()?;
-        let ours = payload.v == 1 && payload.c == company.as_str() && payload.f == scope;
+        let payload = self.open(cursor, 1, company, scope)?;
         // A skip deeper than any page can ask for was never issued here.
         let sane = u64::from(payload.s) <= crate::pagination::MAX_DEPTH;
-        (ours && sane)
-            .then(|| payload.k.parse().ok())
+        sane.then(|| payload.k.parse().ok())
             .flatten()
             .map(|after| Position {
                 after,
@@ -108,22 +95,38 @@ impl CursorKey {
     /// A cursor of the audit trail that continues below the event of order key `order`
     /// (`{ms:013}#{id}`). Version 2, so that no search cursor reads as one, nor the reverse.
     pub fn issue_events(&self, company: &CompanyId, scope: &str, order: &str) -> Option<String> {
-        let payload = Payload {
+        self.sign(&Payload {
             v: 2,
             c: company.as_str().to_owned(),
             f: scope.to_owned(),
             k: order.to_owned(),
             s: 0,
-        };
-        let json = serde_json::to_vec(&payload).unwrap_or_default();
-        let body = URL_SAFE_NO_PAD.encode(&json);
-        let tag = URL_SAFE_NO_PAD.encode(self.mac(body.as_bytes())?.finalize().into_bytes());
-        Some(format!("{body}.{tag}"))
+        })
     }
 
     /// The order key an audit-trail cursor continues below, if it is this key's, this
     /// company's and this scope's.
     pub fn check_events(&self, cursor: &str, company: &CompanyId, scope: &str) -> Option<String> {
+        let payload = self.open(cursor, 2, company, scope)?;
+        let (ms, id) = payload.k.split_once('#')?;
+        let well_formed = ms.len() == 13
+            && ms.bytes().all(|b| b.is_ascii_digit())
+            && id.len() == 32
+            && id.bytes().all(|b| b.is_ascii_hexdigit());
+        well_formed.then_some(payload.k)
+    }
+
+    /// `base64url(payload) "." base64url(HMAC-SHA256(key, payload))`.
+    fn sign(&self, payload: &Payload) -> Option<String> {
+        // Serialising plain strings cannot fail.
+        let json = serde_json::to_vec(payload).unwrap_or_default();
+        let body = URL_SAFE_NO_PAD.encode(&json);
+        let tag = URL_SAFE_NO_PAD.encode(self.mac(body.as_bytes())?.finalize().into_bytes());
+        Some(format!("{body}.{tag}"))
+    }
+
+    /// The payload of a cursor this key signed, of `version`, for this company and scope.
+    fn open(&self, cursor: &str, version: u8, company: &CompanyId, scope: &str) -> Option<Payload> {
         if cursor.len() > 1024 {
             return None;
         }
@@ -131,13 +134,8 @@ impl CursorKey {
         let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
         self.mac(body.as_bytes())?.verify_slice(&tag).ok()?;
         let payload: Payload = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(body).ok()?).ok()?;
-        let ours = payload.v == 2 && payload.c == company.as_str() && payload.f == scope;
-        let (ms, id) = payload.k.split_once('#')?;
-        let well_formed = ms.len() == 13
-            && ms.bytes().all(|b| b.is_ascii_digit())
-            && id.len() == 32
-            && id.bytes().all(|b| b.is_ascii_hexdigit());
-        (ours && well_formed).then_some(payload.k)
+        let ours = payload.v == version && payload.c == company.as_str() && payload.f == scope;
+        ours.then_some(payload)
     }
 
     /// HMAC takes keys of any length, so this is `None` never in practice.

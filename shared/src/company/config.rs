@@ -418,6 +418,27 @@ mod tests {
     }
 
     #[test]
+    fn audit_retention_is_a_year_by_default_and_bounded() {
+        let config = CompanyConfig::from_value(demo()).unwrap();
+        assert_eq!(config.audit.retention_days, 365);
+        for (days, ok) in [(0, false), (1, true), (3650, true), (3651, false)] {
+            let mut value = demo();
+            value["audit"] = json!({ "retention_days": days });
+            let result = CompanyConfig::from_value(value);
+            assert_eq!(result.is_ok(), ok, "{days}: {result:?}");
+            if let Err(err) = result {
+                assert!(err.to_string().contains("audit.retention_days"), "{err}");
+            }
+        }
+        let mut value = demo();
+        value["audit"] = json!({ "retention": 30 });
+        assert!(
+            CompanyConfig::from_value(value).is_err(),
+            "unknown keys are refused"
+        );
+    }
+
+    #[test]
     fn unknown_fields_are_named() {
         let mut value = demo();
         value["identifier_sets"] = json!([["mail"]]);

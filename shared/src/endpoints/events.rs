@@ -74,12 +74,14 @@ pub(super) async fn page(
         items_read = page.items_read,
         "audit trail page"
     );
-    answer(req, company, key, &scope, &query, &page, resource)
+    answer(req, company, whose, key, &scope, &query, &page, resource)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn answer(
     req: &Request,
     company: &CompanyId,
+    whose: Whose,
     key: &CursorKey,
     scope: &str,
     query: &EventsQuery,
@@ -92,7 +94,7 @@ fn answer(
         let cursor = key
             .issue_events(company, scope, next)
             .ok_or_else(|| ApiError::internal(resource, "cursor not signed"))?;
-        let link = next_link(req, &cursor, query);
+        let link = next_link(req, company, whose, &cursor, query);
         if let Ok(value) = HeaderValue::from_str(&link) {
             response.headers_mut().insert("link", value);
         }
@@ -101,8 +103,19 @@ fn answer(
 }
 
 /// `<path?cursor=…&limit=…[&from=…][&until=…][&type=…]>; rel="next"`: the same listing, on.
-fn next_link(req: &Request, cursor: &str, query: &EventsQuery) -> String {
-    let path = req.uri().path();
+/// The path is the API's own, not the request's: behind a custom domain's base path the
+/// request path differs from what the caller used, as search's `Link` also assumes.
+fn next_link(
+    req: &Request,
+    company: &CompanyId,
+    whose: Whose,
+    cursor: &str,
+    query: &EventsQuery,
+) -> String {
+    let path = match whose {
+        Whose::Profile(id) => format!("/v1/companies/{company}/profiles/{id}/events"),
+        Whose::Company => format!("/v1/companies/{company}/events"),
+    };
     let mut target = format!("{path}?cursor={cursor}&limit={}", query.limit);
     for name in ["from", "until", "type"] {
         if let Some(value) = query_param(req, name) {

@@ -1,11 +1,12 @@
 //! Run by `make test` after the whole suite: no password or token that any test sent, and no
-//! token that any e-mail carried, appears in any DynamoDB item or in the functions' logs.
+//! token that any e-mail carried, appears in any DynamoDB item, in the functions' logs, or in
+//! any company's audit trail as the API answers it (every page of every company with events).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
 use std::process::ExitCode;
 
-use blackbox_tests::{remember_secrets, store, token_in};
+use blackbox_tests::{Api, remember_secrets, store, token, token_in};
 
 /// Shorter strings (the published examples' `*******` masks, say) are not secrets and would
 /// match by chance.
@@ -34,6 +35,7 @@ async fn main() -> ExitCode {
     let client = idp_core::store::dynamodb_client().await;
     let tables = store.tables();
     let mut haystacks = Vec::new();
+    let mut with_events = BTreeSet::new();
     for table in [&tables.profiles, &tables.companies] {
         let mut start = None;
         loop {
@@ -45,6 +47,12 @@ async fn main() -> ExitCode {
                 .await
                 .unwrap();
             for item in page.items.unwrap_or_default() {
+                let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+                if text("kind").as_deref() == Some("event")
+                    && let Some(company) = text("company_id")
+                {
+                    with_events.insert(company);
+                }
                 haystacks.push((format!("item of {table}"), format!("{item:?}")));
             }
             start = page.last_evaluated_key;
@@ -54,6 +62,26 @@ async fn main() -> ExitCode {
         }
     }
     let items = haystacks.len();
+    // The audit trail as the API gives it, every company's, page by page (the served functions
+    // are still up: `make test` stops them after this scan).
+    let api = Api::new();
+    let mut event_pages = 0;
+    for company in &with_events {
+        let mut path = format!("/v1/companies/{company}/events?limit=100");
+        for _ in 0..50 {
+            let reply = api.get(&path, &token(company)).await;
+            assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+            haystacks.push((format!("{company}'s audit trail"), reply.body.to_string()));
+            event_pages += 1;
+            let Some(link) = reply.link else { break };
+            path = link
+                .trim_start_matches('<')
+                .split('>')
+                .next()
+                .unwrap()
+                .to_owned();
+        }
+    }
     // The functions served with the local key, and those verifying a real issuer's JWKS.
     let mut log_lines = 0;
     for name in ["IDP_FUNCTIONS_LOG", "IDP_JWKS_FUNCTIONS_LOG"] {
@@ -75,8 +103,10 @@ async fn main() -> ExitCode {
         }
     }
     println!(
-        "secret-scan: {} secrets sought in {items} items and {log_lines} log lines: {leaks} found",
-        secrets.len()
+        "secret-scan: {} secrets sought in {items} items, {log_lines} log lines and {event_pages} \
+         audit-trail pages of {} companies: {leaks} found",
+        secrets.len(),
+        with_events.len()
     );
     if leaks == 0 && !secrets.is_empty() {
         ExitCode::SUCCESS
