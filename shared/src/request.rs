@@ -161,6 +161,18 @@ pub fn events_query(
     })
 }
 
+/// Query-string encoding of everything but unreserved characters and `,`.
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 /// Parses `?fields=email,name`, keeping the API's field order and dropping repeats.
 pub fn requested_fields(query: Option<&str>) -> Result<Vec<ProfileField>, ApiError> {
     let Some(query) = query else {

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use common::*;
-use idp_core::endpoints::{delete_profile, login, patch_profile, profile_status};
+use idp_core::endpoints::{delete_profile, patch_profile, profile_status};
 use serde_json::{Value, json};
 
 type Item = HashMap<String, AttributeValue>;
@@ -43,20 +43,6 @@ fn summary(events: &[Item]) -> Vec<(String, String, Option<String>)> {
             )
         })
         .collect()
-}
-
-async fn log_in(app: &std::sync::Arc<idp_core::App>, company: &str, body: Value) -> u16 {
-    call(
-        app,
-        login::handle,
-        "POST",
-        &format!("/v1/companies/{company}/profiles/login"),
-        &[("company_id", company)],
-        company,
-        &json!({ "credentials": body }),
-    )
-    .await
-    .0
 }
 
 #[tokio::test]
@@ -112,13 +98,15 @@ async fn a_profile_walked_through_its_life_leaves_exactly_its_events_with_no_per
     assert_eq!(status, 201, "{body}");
     let creds = |password: &str| json!({"email": "ana1@example.com", "origin": "test_idp", "password": password});
     assert_eq!(
-        log_in(&app, &company, creds("copper kettle at dusk")).await,
+        log_in(&app, &company, creds("copper kettle at dusk"))
+            .await
+            .0,
         422
     );
-    assert_eq!(log_in(&app, &company, creds(password)).await, 200);
+    assert_eq!(log_in(&app, &company, creds(password)).await.0, 200);
     let nobody = json!({"email": "nobody-typed-this@example.com", "origin": "test_idp",
         "password": "not this one either"});
-    assert_eq!(log_in(&app, &company, nobody).await, 422);
+    assert_eq!(log_in(&app, &company, nobody).await.0, 422);
     let (status, body) = call(
         &app,
         delete_profile::handle,
@@ -214,7 +202,7 @@ async fn a_refused_change_writes_no_event_and_an_over_long_password_names_no_pro
     assert_eq!(create(&app, &company, &body_with(clash), None).await.0, 400);
     let long = json!({"email": "ana1@example.com", "origin": "test_idp",
         "password": "long password ".repeat(20)});
-    assert_eq!(log_in(&app, &company, long).await, 422);
+    assert_eq!(log_in(&app, &company, long).await.0, 422);
     let events = events(&app, &company).await;
     assert_eq!(
         summary(&events),
@@ -310,7 +298,7 @@ async fn the_trails_read_newest_first_by_page_and_cursor_filtered_and_only_by_th
         assert_eq!(status, 200);
     }
     let nobody = json!({"email": "x@example.com", "origin": "test_idp", "password": "y"});
-    assert_eq!(log_in(&app, &company, nobody).await, 422);
+    assert_eq!(log_in(&app, &company, nobody).await.0, 422);
 
     // The profile's trail, two at a time, newest first, to its end.
     let mut seen = Vec::new();

@@ -67,6 +67,19 @@ async fn reserve(app: &App, company: &CompanyId, id: ProfileId, policy: &Lockout
     }
 }
 
+/// The right password's end of a login counted as `count`, without a hash upgrade.
+async fn finish(
+    app: &App,
+    company: &CompanyId,
+    id: ProfileId,
+    count: u32,
+) -> Result<LoginEnd, idp_core::store::StoreError> {
+    let event = test_event(EventType::LoginSucceeded, id);
+    app.store
+        .finish_login(company, id, count, None, &event)
+        .await
+}
+
 fn reserved(attempts: &[Attempt]) -> usize {
     attempts
         .iter()
@@ -113,16 +126,7 @@ async fn a_right_password_inside_a_burst_that_locked_the_profile_does_not_log_in
     // Alone, the right password's attempt clears its own count.
     let count = reserve(&app, &company, id, &policy).await;
     assert_eq!(count, 1);
-    let end = app
-        .store
-        .finish_login(
-            &company,
-            id,
-            count,
-            None,
-            &test_event(EventType::LoginSucceeded, id),
-        )
-        .await;
+    let end = finish(&app, &company, id, count).await;
     assert_eq!(end.unwrap(), LoginEnd::LoggedIn);
     let item = password_item(&app, company.as_str(), &id.to_string()).await;
     assert!(!item.contains_key("failed_logins"), "cleared");
@@ -132,16 +136,7 @@ async fn a_right_password_inside_a_burst_that_locked_the_profile_does_not_log_in
     let count = reserve(&app, &company, id, &policy).await;
     let others = burst(&app, &company, id, count, &policy, 20).await;
     assert_eq!(reserved(&others), 4, "{others:?}");
-    let end = app
-        .store
-        .finish_login(
-            &company,
-            id,
-            count,
-            None,
-            &test_event(EventType::LoginSucceeded, id),
-        )
-        .await;
+    let end = finish(&app, &company, id, count).await;
     assert_eq!(end.unwrap(), LoginEnd::Refused);
     let item = password_item(&app, company.as_str(), &id.to_string()).await;
     assert_eq!(
@@ -172,16 +167,7 @@ async fn a_success_resets_the_count_when_unlocked_and_unknown_ids_are_refused() 
         (counted + 1).to_string(),
         "every attempt not refused is counted"
     );
-    let end = app
-        .store
-        .finish_login(
-            &company,
-            id,
-            count,
-            None,
-            &test_event(EventType::LoginSucceeded, id),
-        )
-        .await;
+    let end = finish(&app, &company, id, count).await;
     assert_eq!(
         end.unwrap(),
         LoginEnd::LoggedIn,
@@ -233,18 +219,7 @@ async fn concurrent_right_passwords_below_the_limit_never_lock_the_profile() {
                         return Err(format!("refused from {observed}"));
                     };
                     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                    match app
-                        .store
-                        .finish_login(
-                            &company,
-                            id,
-                            count,
-                            None,
-                            &test_event(EventType::LoginSucceeded, id),
-                        )
-                        .await
-                        .unwrap()
-                    {
+                    match finish(&app, &company, id, count).await.unwrap() {
                         LoginEnd::LoggedIn => Ok(()),
                         LoginEnd::Refused => Err(format!("finish of {count} refused")),
                     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use idp_core::App;
-use idp_core::endpoints::{login, patch_profile, profile_status};
+use idp_core::endpoints::{patch_profile, profile_status};
 use idp_core::password::HashParams;
 use idp_core::store::{Store, dynamodb_client};
 use serde_json::{Value, json};
@@ -40,19 +40,6 @@ async fn add(app: &Arc<App>, company: &str, uuid: &str, body: Value) -> (u16, Va
 
 fn password_body(password: &str) -> Value {
     json!({"operation": "credentials", "credentials": {"password": password}})
-}
-
-async fn log_in(app: &Arc<App>, company: &str, credentials: Value) -> (u16, Value) {
-    call(
-        app,
-        login::handle,
-        "POST",
-        &format!("/v1/companies/{company}/profiles/login"),
-        &[("company_id", company)],
-        company,
-        &json!({ "credentials": credentials }),
-    )
-    .await
 }
 
 fn creds(n: u32, password: &str) -> Value {

@@ -11,7 +11,7 @@ use crate::cursor::{self, CursorKey};
 use crate::domain::{CompanyId, ProfileId};
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
-use crate::request::{EventsQuery, events_query, query_param};
+use crate::request::{EventsQuery, events_query, percent_encode, query_param};
 use crate::store::EventPage;
 
 /// Whose events a page lists.
@@ -126,16 +126,4 @@ fn next_link(
         }
     }
     format!("<{target}>; rel=\"next\"")
-}
-
-/// Query-string encoding of everything but unreserved characters.
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }

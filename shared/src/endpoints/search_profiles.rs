@@ -18,7 +18,7 @@ use crate::json_body::parse_json_bytes;
 use crate::pagination::Page;
 use crate::profile::Profile;
 use crate::request::parse_disabled;
-use crate::request::{body_bytes, query_param, requested_fields};
+use crate::request::{body_bytes, percent_encode, query_param, requested_fields};
 use crate::store::SearchQuery;
 use crate::store::index::Searchable;
 
@@ -166,18 +166,6 @@ fn next_link(
         target.push_str("&disabled_profile=true");
     }
     format!("<{target}>; rel=\"next\"")
-}
-
-/// Query-string encoding of everything but unreserved characters and `,`.
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 /// The body's filters, normalised as at Create; the sentence names the key, never the value.

@@ -283,6 +283,20 @@ where
     parts(handler(Arc::clone(app), req).await)
 }
 
+/// `POST …/profiles/login` with `credentials`, through the Login handler.
+pub async fn log_in(app: &Arc<App>, company: &str, credentials: Value) -> (u16, Value) {
+    call(
+        app,
+        idp_core::endpoints::login::handle,
+        "POST",
+        &format!("/v1/companies/{company}/profiles/login"),
+        &[("company_id", company)],
+        company,
+        &json!({ "credentials": credentials }),
+    )
+    .await
+}
+
 /// `PATCH …/profiles/{uuid}` with `operation: "credentials"`: the profile's first password.
 pub async fn add_password(
     app: &Arc<App>,
