@@ -100,6 +100,17 @@ impl App {
         req: &Request,
         resource: Resource,
     ) -> Result<(CompanyId, Actor), ApiError> {
+        let (company, actor, _) = self.authorize_scoped(req, resource).await?;
+        Ok((company, actor))
+    }
+
+    /// [`App::authorize_actor`], with the scopes the token carries (an operation a company
+    /// may restrict to a scope reads them).
+    pub async fn authorize_scoped(
+        &self,
+        req: &Request,
+        resource: Resource,
+    ) -> Result<(CompanyId, Actor, Vec<String>), ApiError> {
         let token = bearer_token(req.headers()).ok_or(ApiError::Unauthorized)?;
         let claims = self.auth.verify(token).await.map_err(|e| match e {
             AuthError::Invalid => ApiError::Unauthorized,
@@ -117,7 +128,7 @@ impl App {
             source_ip: source_ip(req),
             request_id: request_id(req),
         };
-        Ok((company, actor))
+        Ok((company, actor, claims.scopes))
     }
 
     /// What every event of a request by `actor` in a company with `config` shares.

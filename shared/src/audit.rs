@@ -20,10 +20,17 @@ pub enum EventType {
     PasswordChangeRequested,
     PasswordChangeConfirmed,
     PasswordChangeFailed,
+    TwoFactorEnrolled,
+    TwoFactorRemoved,
+    /// A password was right and the login now waits for the second factor.
+    TwoFactorChallenged,
+    TwoFactorSucceeded,
+    TwoFactorFailed,
+    RecoveryCodesRegenerated,
 }
 
 impl EventType {
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 18] = [
         Self::ProfileCreated,
         Self::ProfileImported,
         Self::ProfileUpdated,
@@ -36,6 +43,12 @@ impl EventType {
         Self::PasswordChangeRequested,
         Self::PasswordChangeConfirmed,
         Self::PasswordChangeFailed,
+        Self::TwoFactorEnrolled,
+        Self::TwoFactorRemoved,
+        Self::TwoFactorChallenged,
+        Self::TwoFactorSucceeded,
+        Self::TwoFactorFailed,
+        Self::RecoveryCodesRegenerated,
     ];
 
     /// The contract's name of the type, e.g. `login.failed`.
@@ -53,6 +66,12 @@ impl EventType {
             Self::PasswordChangeRequested => "password_change.requested",
             Self::PasswordChangeConfirmed => "password_change.confirmed",
             Self::PasswordChangeFailed => "password_change.failed",
+            Self::TwoFactorEnrolled => "two_factor.enrolled",
+            Self::TwoFactorRemoved => "two_factor.removed",
+            Self::TwoFactorChallenged => "two_factor.challenged",
+            Self::TwoFactorSucceeded => "two_factor.succeeded",
+            Self::TwoFactorFailed => "two_factor.failed",
+            Self::RecoveryCodesRegenerated => "recovery_codes.regenerated",
         }
     }
 
@@ -100,6 +119,16 @@ pub enum Reason {
     NoEmail,
     /// A password-change token whose e-mail could not be sent (the token is withdrawn).
     Undelivered,
+    /// A second factor's code that is not one of its current codes.
+    WrongCode,
+    /// A TOTP code of a time step already used.
+    ReplayedCode,
+    /// Support staff removed every factor without a code (`reset`).
+    Reset,
+    /// The company requires a second factor and the profile has none.
+    NotEnrolled,
+    /// Another attempt on the same second factor was counted while this one was checked.
+    ConcurrentAttempt,
 }
 
 impl Reason {
@@ -117,6 +146,11 @@ impl Reason {
             Self::RateLimited => "rate_limited",
             Self::NoEmail => "no_email",
             Self::Undelivered => "undelivered",
+            Self::WrongCode => "wrong_code",
+            Self::ReplayedCode => "replayed_code",
+            Self::Reset => "reset",
+            Self::NotEnrolled => "second_factor_not_enrolled",
+            Self::ConcurrentAttempt => "concurrent_attempt",
         }
     }
 }
@@ -138,6 +172,8 @@ pub struct Event {
     pub profile: Option<ProfileId>,
     /// `None` for a success.
     pub failure: Option<Reason>,
+    /// Why a success happened, when that is worth a code (a `reset` by support staff).
+    pub detail: Option<Reason>,
     /// For updates: the names of the fields whose values changed.
     pub changed_fields: Vec<ProfileField>,
     pub actor: Actor,
@@ -152,6 +188,7 @@ impl Event {
             kind,
             profile: Some(profile),
             failure: None,
+            detail: None,
             changed_fields: Vec::new(),
             actor: trail.actor.clone(),
             retention_days: trail.retention_days,
@@ -169,10 +206,24 @@ impl Event {
             kind,
             profile,
             failure: Some(reason),
+            detail: None,
             changed_fields: Vec::new(),
             actor: trail.actor.clone(),
             retention_days: trail.retention_days,
         }
+    }
+
+    /// The same success, with `reason` as its code.
+    pub fn because(self, reason: Reason) -> Self {
+        Self {
+            detail: Some(reason),
+            ..self
+        }
+    }
+
+    /// The event's `reason`: a failure's, or a success's detail.
+    pub fn reason(&self) -> Option<Reason> {
+        self.failure.or(self.detail)
     }
 
     /// `"success"` or `"failure"`.
@@ -214,7 +265,7 @@ mod tests {
     #[test]
     fn type_names_are_the_contracts_and_read_back() {
         let names: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
-        assert_eq!(names.len(), 12);
+        assert_eq!(names.len(), 18);
         for kind in EventType::ALL {
             assert_eq!(EventType::parse(kind.as_str()), Some(kind));
             let (family, what) = kind.as_str().split_once('.').unwrap();

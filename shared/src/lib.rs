@@ -25,6 +25,7 @@ pub mod sdk;
 pub mod store;
 pub mod telemetry;
 pub mod tls;
+pub mod two_factor;
 
 pub use app::{App, serve};
 pub use error::ApiError;

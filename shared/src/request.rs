@@ -6,6 +6,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
 
+pub use crate::domain::percent_encode;
 use crate::domain::{ProfileField, ProfileId, shown_name};
 use crate::envelope::Resource;
 use crate::error::ApiError;
@@ -159,18 +160,6 @@ pub fn events_query(
         },
         cursor: param("cursor"),
     })
-}
-
-/// Query-string encoding of everything but unreserved characters and `,`.
-pub fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 /// Parses `?fields=email,name`, keeping the API's field order and dropping repeats.

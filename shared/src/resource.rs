@@ -13,6 +13,7 @@ pub enum Resource {
     ConfirmChangePassword,
     ProfileEvents,
     CompanyEvents,
+    TwoFactor,
 }
 
 impl Resource {
@@ -28,6 +29,7 @@ impl Resource {
             Self::ConfirmChangePassword => "Confirm Change Password",
             Self::ProfileEvents => "Profile Events",
             Self::CompanyEvents => "Company Events",
+            Self::TwoFactor => "Two Factor",
         }
     }
 }

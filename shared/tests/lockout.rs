@@ -15,7 +15,7 @@ use idp_core::App;
 use idp_core::audit::EventType;
 use idp_core::company::LockoutPolicy;
 use idp_core::domain::{CompanyId, ProfileId};
-use idp_core::store::{Attempt, LoginEnd};
+use idp_core::store::{Attempt, LoginAfter, LoginEnd};
 
 /// An active profile with a password in a company of its own.
 async fn profile_with_password(app: &Arc<App>) -> (CompanyId, ProfileId) {
@@ -76,7 +76,7 @@ async fn finish(
 ) -> Result<LoginEnd, idp_core::store::StoreError> {
     let event = test_event(EventType::LoginSucceeded, id);
     app.store
-        .finish_login(company, id, count, None, &event)
+        .finish_login(company, id, count, None, LoginAfter::Nothing, &[event])
         .await
 }
 
@@ -221,7 +221,7 @@ async fn concurrent_right_passwords_below_the_limit_never_lock_the_profile() {
                     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
                     match finish(&app, &company, id, count).await.unwrap() {
                         LoginEnd::LoggedIn => Ok(()),
-                        LoginEnd::Refused => Err(format!("finish of {count} refused")),
+                        other => Err(format!("finish of {count}: {other:?}")),
                     }
                 })
             })

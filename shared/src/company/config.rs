@@ -3,7 +3,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{AuditSettings, LockoutPolicy, PasswordChangeSettings, PasswordPolicy};
+use super::{
+    AuditSettings, LockoutPolicy, PasswordChangeSettings, PasswordPolicy, TwoFactorSettings,
+};
 use crate::domain::{CompanyId, ProfileField};
 
 /// One company's rules. Built only by [`CompanyConfig::from_json`]/[`CompanyConfig::from_value`],
@@ -28,6 +30,8 @@ pub struct CompanyConfig {
     pub password_change: PasswordChangeSettings,
     #[serde(default)]
     pub audit: AuditSettings,
+    #[serde(default)]
+    pub two_factor: TwoFactorSettings,
     /// When each (register type, information provider) pair was first introduced, in epoch
     /// milliseconds: kept by the store beside the configuration, never read from a file.
     #[serde(skip)]
@@ -336,6 +340,7 @@ impl CompanyConfig {
                     .into(),
             );
         }
+        errors.extend(self.two_factor.problems());
         let change = &self.password_change;
         if change.token_ttl_seconds < 60 || change.token_ttl_seconds > 86_400 {
             errors.push("password_change.token_ttl_seconds: must be between 60 and 86400".into());
@@ -355,6 +360,16 @@ impl CompanyConfig {
         } else {
             Err(ConfigError(errors))
         }
+    }
+
+    /// The issuer authenticator apps show: `two_factor.issuer`, else the company's name, else
+    /// its id.
+    pub fn issuer(&self) -> &str {
+        self.two_factor
+            .issuer
+            .as_deref()
+            .or(self.name.as_deref())
+            .unwrap_or(&self.company_id)
     }
 
     /// The identifier set (the longest that fits) used to find a profile from `fields`.
@@ -436,6 +451,43 @@ mod tests {
             CompanyConfig::from_value(value).is_err(),
             "unknown keys are refused"
         );
+    }
+
+    #[test]
+    fn two_factor_offers_totp_and_recovery_codes_by_default_and_is_checked() {
+        let config = CompanyConfig::from_value(demo()).unwrap();
+        assert_eq!(config.two_factor, TwoFactorSettings::default());
+        assert!(!config.two_factor.required);
+        assert_eq!(config.issuer(), "-1");
+        for (section, key) in [
+            (json!({"methods": ["totp", "totp"]}), "two_factor.methods"),
+            (json!({"methods": ["recovery_codes"]}), "two_factor.methods"),
+            (
+                json!({"methods": [], "required": true}),
+                "two_factor.required",
+            ),
+            (json!({"issuer": "a:b"}), "two_factor.issuer"),
+            (json!({"issuer": " "}), "two_factor.issuer"),
+            (json!({"max_failures": 0}), "two_factor.max_failures"),
+            (
+                json!({"base_delay_seconds": 10, "max_delay_seconds": 5}),
+                "two_factor.base_delay_seconds",
+            ),
+            (json!({"reset_scope": "a b"}), "two_factor.reset_scope"),
+            (json!({"methods": ["sms"]}), "two_factor.methods"),
+            (json!({"require": true}), "two_factor"),
+        ] {
+            let mut value = demo();
+            value["two_factor"] = section.clone();
+            let err = CompanyConfig::from_value(value).unwrap_err().to_string();
+            assert!(err.contains(key), "{section}: {err}");
+        }
+        let mut value = demo();
+        value["name"] = json!("Acme");
+        value["two_factor"] = json!({"methods": [], "issuer": "Acme IdP"});
+        let config = CompanyConfig::from_value(value).unwrap();
+        assert_eq!(config.issuer(), "Acme IdP");
+        assert!(!config.two_factor.offers(crate::two_factor::Method::Totp));
     }
 
     #[test]

@@ -12,4 +12,5 @@ pub use config::{
 pub use identifier::Identifier;
 pub use policies::{
     AccessType, AuditSettings, LockoutPolicy, PasswordChangeSettings, PasswordPolicy,
+    TwoFactorSettings,
 };

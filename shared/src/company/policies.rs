@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::two_factor::Method;
+
 /// NIST SP 800-63B style password rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -122,6 +124,100 @@ impl Default for AuditSettings {
         Self {
             retention_days: 365,
         }
+    }
+}
+
+/// Second factors (API.md §5.15).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TwoFactorSettings {
+    /// The methods profiles may enrol: `totp`, `recovery_codes`.
+    pub methods: Vec<Method>,
+    /// The name authenticator apps show beside the code; absent: the company's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The wrong code that starts the second factor's waits.
+    pub max_failures: u32,
+    /// The first wait, doubled on each further wrong code. Longer than the password's: a
+    /// code has only a million values.
+    pub base_delay_seconds: u32,
+    /// The longest wait.
+    pub max_delay_seconds: u32,
+    /// A profile without a second factor cannot log in until it enrols one.
+    pub required: bool,
+    /// The scope a token must carry to `reset` a profile's factors; absent: any token of the
+    /// company may.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reset_scope: Option<String>,
+}
+
+impl Default for TwoFactorSettings {
+    fn default() -> Self {
+        Self {
+            methods: vec![Method::Totp, Method::RecoveryCodes],
+            issuer: None,
+            max_failures: 5,
+            base_delay_seconds: 30,
+            max_delay_seconds: 3600,
+            required: false,
+            reset_scope: None,
+        }
+    }
+}
+
+impl TwoFactorSettings {
+    pub fn offers(&self, method: Method) -> bool {
+        self.methods.contains(&method)
+    }
+
+    /// The second factor's lockout, in the password lockout's terms.
+    pub fn lockout(&self) -> LockoutPolicy {
+        LockoutPolicy {
+            lock_after_failures: self.max_failures,
+            base_delay_seconds: self.base_delay_seconds,
+            max_delay_seconds: self.max_delay_seconds,
+        }
+    }
+
+    /// What the section's keys must agree on; each message names its key.
+    pub(super) fn problems(&self) -> Vec<String> {
+        let mut errors = Vec::new();
+        let mut seen = self.methods.clone();
+        seen.sort();
+        seen.dedup();
+        if seen.len() != self.methods.len() {
+            errors.push("two_factor.methods: a method appears twice".into());
+        }
+        if self.required && !self.offers(Method::Totp) {
+            errors.push("two_factor.required: needs a method a profile can enrol (totp)".into());
+        }
+        if self.offers(Method::RecoveryCodes) && !self.offers(Method::Totp) {
+            errors.push(
+                "two_factor.methods: recovery_codes come with a factor; offer totp too".into(),
+            );
+        }
+        if self.issuer.as_deref().is_some_and(|issuer| {
+            issuer.trim().is_empty() || issuer.chars().count() > 64 || issuer.contains(':')
+        }) {
+            errors.push("two_factor.issuer: must be 1-64 characters without `:`".into());
+        }
+        if self.max_failures == 0 {
+            errors.push("two_factor.max_failures: must be at least 1".into());
+        }
+        if self.base_delay_seconds == 0 || self.base_delay_seconds > self.max_delay_seconds {
+            errors.push(
+                "two_factor.base_delay_seconds: must be at least 1 and at most max_delay_seconds"
+                    .into(),
+            );
+        }
+        if self
+            .reset_scope
+            .as_deref()
+            .is_some_and(|scope| scope.is_empty() || scope.len() > 128 || scope.contains(' '))
+        {
+            errors.push("two_factor.reset_scope: must be one scope of 1-128 characters".into());
+        }
+        errors
     }
 }
 

@@ -22,7 +22,7 @@ pub use nationality::Nationality;
 pub use phone_number::PhoneNumber;
 pub use profile_attributes::{ProfileAttributes, parse_value};
 pub use profile_id::ProfileId;
-pub use text::{BoundedText, TextRules, shown_name};
+pub use text::{BoundedText, TextRules, percent_encode, shown_name};
 
 /// Why a value was refused; the sentence a caller sees names the field and this reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

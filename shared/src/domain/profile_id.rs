@@ -31,6 +31,11 @@ impl ProfileId {
     pub fn as_u128(self) -> u128 {
         self.0.as_u128()
     }
+
+    /// The id of those 128 bits (a login challenge carries its profile so).
+    pub fn from_u128(bits: u128) -> Self {
+        Self(Uuid::from_u128(bits))
+    }
 }
 
 impl fmt::Display for ProfileId {

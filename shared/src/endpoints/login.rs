@@ -13,26 +13,33 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{PROFILE_NOT_ACTIVE, respond};
+use super::{PROFILE_NOT_ACTIVE, respond, second_factor};
 use crate::app::App;
-use crate::audit::{Event, EventType, Reason};
+use crate::audit::{Event, EventType, Reason, Trail};
 use crate::company::{Authenticator, CompanyConfig, Identifier, LoginForm};
 use crate::domain::{CompanyId, ProfileAttributes, ProfileField, ProfileId, canonical};
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
 use crate::password::{Password, Verification};
+use crate::profile::Profile;
 use crate::request::parse_json;
-use crate::store::{Attempt, LoginEnd, LoginRecord};
+use crate::store::{Attempt, LoginAfter, LoginEnd, LoginRecord};
+use crate::two_factor::Code;
 
 const RESOURCE: Resource = Resource::Profile;
 
 pub const FAILED_LOGIN: &str = "Failed Login Attempt";
 pub const NO_LOGIN_FORM: &str = "Credentials do not match any login form of the company";
+pub const SECOND_STEP_SHAPE: &str =
+    "A second step sends the challenge with credentials holding one of totp or recovery_code";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LoginBody {
     credentials: Map<String, Value>,
+    /// The second step of a login with a second factor (§5.15).
+    #[serde(default)]
+    challenge: Option<String>,
 }
 
 pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
@@ -44,7 +51,12 @@ async fn login(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let body: LoginBody = parse_json(req, RESOURCE)?;
     let config = app.company_config(&company, RESOURCE).await?;
     let trail = App::trail(actor, &config);
+    if let Some(challenge) = &body.challenge {
+        let code = second_step_code(&body.credentials)?;
+        return second_factor::second_step(app, &company, &config, &trail, challenge, code).await;
+    }
     let (form, identifiers, raw_password) = match_form(&config, &body.credentials)?;
+    let code = second_factor::code_in(&body.credentials)?;
     // Over the length bound: refused before any hash, after the same dummy work, and before
     // any lookup, so it tells nothing about the identifiers (its event names no profile).
     let Ok(password) = Password::parse(raw_password, config.password_policy.max_length) else {
@@ -104,6 +116,37 @@ async fn login(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         app.store.record(&company, &event).await?;
         return Err(failed());
     };
+    let password = VerifiedPassword {
+        id,
+        count,
+        rehash: rehash.as_deref().map(|new| (hash, new)),
+    };
+    if record.factors.is_enrolled() {
+        return second_factor::after_password(
+            app, &company, &config, &trail, record, &password, code,
+        )
+        .await;
+    }
+    if config.two_factor.required {
+        // The password was right (its failures are cleared), but the company wants a second
+        // factor this profile does not have yet.
+        let event = Event::failure(
+            EventType::LoginFailed,
+            Some(id),
+            Reason::NotEnrolled,
+            &trail,
+        );
+        finish(
+            app,
+            &company,
+            &trail,
+            &password,
+            LoginAfter::Nothing,
+            &[event],
+        )
+        .await?;
+        return Ok(second_factor::enrolment_required());
+    }
     // The right password of a deactivated profile still clears its failures; the attempt is
     // recorded as refused.
     let event = if record.profile.active {
@@ -111,46 +154,100 @@ async fn login(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     } else {
         Event::failure(EventType::LoginFailed, Some(id), Reason::Inactive, &trail)
     };
+    finish(
+        app,
+        &company,
+        &trail,
+        &password,
+        LoginAfter::Nothing,
+        &[event],
+    )
+    .await?;
+    logged_in(&company, &record.profile, password.rehash.is_some())
+}
+
+/// A password that matched, with the attempt it was counted as and the hash to store in its
+/// place when the parameters changed.
+#[derive(Debug)]
+pub(super) struct VerifiedPassword<'a> {
+    pub id: ProfileId,
+    pub count: u32,
+    pub rehash: Option<(&'a str, &'a str)>,
+}
+
+/// Writes the password's success with `after` and `events`; a profile locked meanwhile by a
+/// concurrent burst is the uniform 422 (its event recorded).
+pub(super) async fn finish(
+    app: &App,
+    company: &CompanyId,
+    trail: &Trail,
+    password: &VerifiedPassword<'_>,
+    after: LoginAfter<'_>,
+    events: &[Event],
+) -> Result<LoginEnd, ApiError> {
+    let id = password.id;
     let end = app
         .store
-        .finish_login(
-            &company,
-            id,
-            count,
-            rehash.as_deref().map(|new| (hash, new)),
-            &event,
-        )
+        .finish_login(company, id, password.count, password.rehash, after, events)
         .await?;
     if end == LoginEnd::Refused {
         tracing::info!(company = %company, profile = %id, "login refused: locked by concurrent attempts");
-        let event = Event::failure(EventType::LoginFailed, Some(id), Reason::Locked, &trail);
-        app.store.record(&company, &event).await?;
+        let event = Event::failure(EventType::LoginFailed, Some(id), Reason::Locked, trail);
+        app.store.record(company, &event).await?;
         return Err(failed());
     }
-    if !record.profile.active {
+    Ok(end)
+}
+
+/// The answer to a login that passed every factor: 200 with the profile, or 409 for a
+/// deactivated one.
+pub(super) fn logged_in(
+    company: &CompanyId,
+    profile: &Profile,
+    rehashed: bool,
+) -> Result<Response<Body>, ApiError> {
+    if !profile.active {
         return Err(ApiError::conflict(RESOURCE, PROFILE_NOT_ACTIVE));
     }
-    tracing::info!(company = %company, profile = %id, rehashed = rehash.is_some(), "login succeeded");
+    tracing::info!(company = %company, profile = %profile.id, rehashed, "login succeeded");
     Ok(success(
         200,
         RESOURCE,
-        Some(record.profile.to_public_json()),
+        Some(profile.to_public_json()),
         "Found",
     ))
 }
 
-fn failed() -> ApiError {
+/// The one code of a second step: `{"totp": "…"}` or `{"recovery_code": "…"}`.
+fn second_step_code(credentials: &Map<String, Value>) -> Result<Code<'_>, ApiError> {
+    let bad = || ApiError::bad_request(RESOURCE, SECOND_STEP_SHAPE);
+    if credentials.len() != 1 {
+        return Err(bad());
+    }
+    match second_factor::code_in(credentials)? {
+        Some(code) => Ok(code),
+        None => Err(bad()),
+    }
+}
+
+pub(super) fn failed() -> ApiError {
     ApiError::unprocessable(RESOURCE, FAILED_LOGIN)
 }
 
-async fn dummy_verification(app: &App) -> Result<(), ApiError> {
+pub(super) async fn dummy_verification(app: &App) -> Result<(), ApiError> {
     app.passwords
         .verify_dummy()
         .await
         .map_err(|cause| ApiError::internal(RESOURCE, cause))
 }
 
-/// The login form whose identifiers are exactly the credentials' keys (besides `password`),
+/// The credentials that are secrets rather than identifiers.
+fn is_secret_key(key: &str) -> bool {
+    matches!(key, "password" | "totp" | "recovery_code")
+}
+
+/// The login form whose identifiers are exactly the credentials' keys (besides the password
+/// and a second factor's code),
 /// the identifiers parsed (`None` when a value cannot identify anyone), and the password as
 /// sent.
 fn match_form<'a, 'c>(
@@ -159,7 +256,7 @@ fn match_form<'a, 'c>(
 ) -> Result<(&'a LoginForm, Option<ProfileAttributes>, &'c str), ApiError> {
     let no_form = || ApiError::bad_request(RESOURCE, NO_LOGIN_FORM);
     let mut fields = Vec::new();
-    for key in credentials.keys().filter(|k| k.as_str() != "password") {
+    for key in credentials.keys().filter(|k| !is_secret_key(k)) {
         fields.push(key.parse::<ProfileField>().map_err(|_| no_form())?);
     }
     fields.sort();
@@ -185,7 +282,7 @@ fn match_form<'a, 'c>(
     }
     let raw: Map<String, Value> = credentials
         .iter()
-        .filter(|(k, _)| k.as_str() != "password")
+        .filter(|(k, _)| !is_secret_key(k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     // A value that is not even well-formed (say, an e-mail without `@`) identifies nobody: it

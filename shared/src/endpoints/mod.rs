@@ -13,9 +13,11 @@ pub mod profile_events;
 pub mod profile_status;
 mod register_types;
 pub mod search_profiles;
+mod second_factor;
 pub mod show_company;
 pub mod show_profile;
 pub mod show_register_type;
+mod two_factor;
 mod update_profile;
 
 use lambda_http::{Body, Response};

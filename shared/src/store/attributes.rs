@@ -62,6 +62,21 @@ pub fn to_json(value: &AttributeValue) -> Value {
     }
 }
 
+/// The DynamoDB form of a JSON value: numbers that fit an `i64` as `N`, other numbers as
+/// their text in `N`, objects as `M`, arrays as `L`.
+pub fn from_json(value: &Value) -> AttributeValue {
+    match value {
+        Value::Null => AttributeValue::Null(true),
+        Value::Bool(b) => AttributeValue::Bool(*b),
+        Value::Number(number) => AttributeValue::N(number.to_string()),
+        Value::String(text) => AttributeValue::S(text.clone()),
+        Value::Array(list) => AttributeValue::L(list.iter().map(from_json).collect()),
+        Value::Object(map) => {
+            AttributeValue::M(map.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,9 +96,8 @@ mod tests {
             .into_iter()
             .collect(),
         );
-        assert_eq!(
-            to_json(&item),
-            json!({"a": [1, "x", true], "b": 2.5, "c": {}})
-        );
+        let value = json!({"a": [1, "x", true], "b": 2.5, "c": {}});
+        assert_eq!(to_json(&item), value);
+        assert_eq!(to_json(&from_json(&value)), value);
     }
 }

@@ -15,17 +15,21 @@ use aws_sdk_dynamodb::types::{
 use super::attributes::{Item, get_s, key, n, s};
 use super::conflict::backoff;
 use super::profiles::{Collection, profile_from_item};
+use super::second_factor::Spend;
 use super::{Store, StoreError, index, keys};
 use crate::audit::Event;
 use crate::company::{Identifier, LockoutPolicy};
 use crate::domain::{CompanyId, Email, ProfileId};
 use crate::profile::Profile;
+use crate::two_factor::{Challenge, SecondFactors};
 
 /// A profile with what a login needs to know about its credentials.
 pub struct LoginRecord {
     pub profile: Profile,
     pub password_hash: Option<String>,
     pub failed_logins: u32,
+    /// Read by the same `Query`: its item sorts between the password and the profile.
+    pub factors: SecondFactors,
 }
 
 impl fmt::Debug for LoginRecord {
@@ -34,6 +38,7 @@ impl fmt::Debug for LoginRecord {
             .field("profile", &self.profile.id)
             .field("has_password", &self.password_hash.is_some())
             .field("failed_logins", &self.failed_logins)
+            .field("second_factor", &self.factors.is_enrolled())
             .finish()
     }
 }
@@ -52,6 +57,7 @@ impl LoginRecord {
                 .and_then(|item| get_s(item, "password_hash"))
                 .map(str::to_owned),
             failed_logins: get_n("failed_logins").unwrap_or(0) as u32,
+            factors: super::second_factor::factors_from(collection.second_factor.as_ref())?,
         }))
     }
 }
@@ -67,7 +73,7 @@ pub(super) fn credential_item(company: &CompanyId, id: ProfileId, phc: &str, now
     item
 }
 
-fn number(item: &Item, name: &str) -> Option<u64> {
+pub(super) fn number(item: &Item, name: &str) -> Option<u64> {
     item.get(name)?.as_n().ok()?.parse().ok()
 }
 
@@ -110,11 +116,24 @@ pub enum Attempt {
 }
 
 /// What a login whose password matched came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginEnd {
     LoggedIn,
     /// A concurrent burst locked the profile (or it was erased) meanwhile.
     Refused,
+    /// The second factor sent with the password lost a race for its factors: how they are now.
+    FactorRaced(Box<SecondFactors>),
+}
+
+/// What else a login whose password matched writes with it.
+#[derive(Debug, Clone, Copy)]
+pub enum LoginAfter<'a> {
+    /// Nothing: the password was all the login needed (or the rest failed).
+    Nothing,
+    /// A second factor is still to come: its challenge.
+    Challenge(&'a Challenge),
+    /// The second factor came with the password: the code to spend.
+    Spend(&'a Spend),
 }
 
 impl Store {
@@ -323,13 +342,18 @@ impl Store {
     /// success resets the count all the same (as a success always has), with the write
     /// conditioned on the count read back from the refused one; so concurrent logins of one
     /// profile with its right password keep its count below their own number in flight.
+    ///
+    /// `after` adds the second factor's writes to the same transaction: a challenge, or the
+    /// spending of a code (conditioned on its factors' revision: when that condition fails,
+    /// the login ends `FactorRaced`, nothing written).
     pub async fn finish_login(
         &self,
         company: &CompanyId,
         id: ProfileId,
         count: u32,
         rehash: Option<(&str, &str)>,
-        event: &Event,
+        after: LoginAfter<'_>,
+        events: &[Event],
     ) -> Result<LoginEnd, StoreError> {
         let mut observed = Some(count);
         let mut rehash = rehash;
@@ -369,14 +393,28 @@ impl Store {
                 .condition_expression(condition)
                 .build()
                 .map_err(build)?;
-            // The credential, then the event: the login and its record, together.
-            let writes = [
-                TransactWriteItem::builder().update(update).build(),
-                self.event_put(company, event)?,
-            ];
+            // The credential, what comes after it, then the events: the login and its record,
+            // together.
+            let mut writes = vec![TransactWriteItem::builder().update(update).build()];
+            match after {
+                LoginAfter::Nothing => {}
+                LoginAfter::Challenge(challenge) => {
+                    writes.push(self.challenge_put(company, challenge)?);
+                }
+                LoginAfter::Spend(spend) => writes.extend(self.spend_writes(company, id, spend)?),
+            }
+            for event in events {
+                writes.push(self.event_put(company, event)?);
+            }
             let Err(refused) = self.transact(&writes).await? else {
                 return Ok(LoginEnd::LoggedIn);
             };
+            if let LoginAfter::Spend(_) = after
+                && refused.failed(1)
+            {
+                let now = super::second_factor::factors_from(refused.old_item(1))?;
+                return Ok(LoginEnd::FactorRaced(Box::new(now)));
+            }
             // The profile was erased meanwhile.
             let Some(current) = refused.old_item(0) else {
                 return Ok(LoginEnd::Refused);
@@ -392,9 +430,33 @@ impl Store {
             observed = number(current, "failed_logins").map(|c| c as u32);
         }
         // Nothing left to write, or still racing after every try and never seen locked: the
-        // login stands, and its event is recorded alone.
-        self.record(company, event).await?;
-        Ok(LoginEnd::LoggedIn)
+        // login stands, and its events are recorded alone with what comes after it.
+        let mut writes = Vec::new();
+        match after {
+            LoginAfter::Nothing => {}
+            LoginAfter::Challenge(challenge) => {
+                writes.push(self.challenge_put(company, challenge)?)
+            }
+            LoginAfter::Spend(spend) => writes.extend(self.spend_writes(company, id, spend)?),
+        }
+        if writes.is_empty() {
+            for event in events {
+                self.record(company, event).await?;
+            }
+            return Ok(LoginEnd::LoggedIn);
+        }
+        for event in events {
+            writes.push(self.event_put(company, event)?);
+        }
+        match self.transact(&writes).await? {
+            Ok(()) => Ok(LoginEnd::LoggedIn),
+            Err(refused) => Ok(match after {
+                LoginAfter::Spend(_) => LoginEnd::FactorRaced(Box::new(
+                    super::second_factor::factors_from(refused.old_item(0))?,
+                )),
+                _ => LoginEnd::Refused,
+            }),
+        }
     }
 
     /// Activates or deactivates the profile with its event, in one transaction: the profile
@@ -447,7 +509,7 @@ impl Store {
     }
 }
 
-fn is_transaction_conflict<R>(err: &SdkError<UpdateItemError, R>) -> bool {
+pub(super) fn is_transaction_conflict<R>(err: &SdkError<UpdateItemError, R>) -> bool {
     matches!(
         err.as_service_error(),
         Some(UpdateItemError::TransactionConflictException(_))
@@ -456,7 +518,9 @@ fn is_transaction_conflict<R>(err: &SdkError<UpdateItemError, R>) -> bool {
 
 /// For a failed condition: `Some(old item)` (`Some(None)` when there was no item);
 /// `None` for any other error.
-fn condition_failed_item<R>(err: &SdkError<UpdateItemError, R>) -> Option<Option<&Item>> {
+pub(super) fn condition_failed_item<R>(
+    err: &SdkError<UpdateItemError, R>,
+) -> Option<Option<&Item>> {
     match err.as_service_error() {
         Some(UpdateItemError::ConditionalCheckFailedException(e)) => Some(e.item()),
         _ => None,

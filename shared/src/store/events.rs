@@ -43,7 +43,7 @@ impl Store {
             item.insert("profile".into(), s(profile.to_string()));
         }
         item.insert("outcome".into(), s(event.outcome()));
-        if let Some(reason) = event.failure {
+        if let Some(reason) = event.reason() {
             item.insert("reason".into(), s(reason.as_str()));
         }
         if !event.changed_fields.is_empty() {

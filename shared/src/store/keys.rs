@@ -24,10 +24,19 @@ pub const SK: &str = "SK";
 pub const PROFILE: &str = "profile";
 /// `SK` of the password credential (later credentials: `credential#passkey#{id}`, …).
 pub const PASSWORD: &str = "credential#password";
+/// `SK` of a profile's second factors (TOTP, recovery codes, their lockout): after the
+/// password, before the profile, so the login's `Query` reads it.
+pub const SECOND_FACTOR: &str = "credential#second-factor";
 /// The smallest `SK` of any credential.
 pub const CREDENTIALS_FROM: &str = "credential#";
 /// `SK` of the pending password-change token: one per profile, so a new one supersedes it.
 pub const PASSWORD_TOKEN: &str = "token#password-change";
+/// `SK` of a login challenge, by the hash of its secret: after the profile, so neither the
+/// login's nor a change's `Query` reads the challenges; erasure's does.
+pub fn challenge(digest: &str) -> String {
+    format!("token#challenge#{digest}")
+}
+
 /// `SK` of an identifier reservation (its own partition).
 pub const RESERVATION: &str = "reservation";
 
@@ -146,5 +155,7 @@ mod tests {
         assert!(CREDENTIALS_FROM < PASSWORD && PASSWORD < PROFILE);
         assert!(PROFILE < PASSWORD_TOKEN);
         assert!("credential#passkey#x" < PROFILE && "credential#totp" < PROFILE);
+        assert!(PASSWORD < SECOND_FACTOR && SECOND_FACTOR < PROFILE);
+        assert!(PROFILE < challenge("0").as_str() && CREDENTIALS_FROM < challenge("0").as_str());
     }
 }

@@ -195,6 +195,7 @@ impl Store {
                 .map(str::to_owned)
                 .collect();
             sort_keys.insert(keys::PASSWORD.to_owned());
+            sort_keys.insert(keys::SECOND_FACTOR.to_owned());
             sort_keys.insert(keys::PASSWORD_TOKEN.to_owned());
             let mut writes = self.erase_writes(&partition, &current, &sort_keys)?;
             // The event lives in its own partition: the erasure keeps it.

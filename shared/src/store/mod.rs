@@ -23,11 +23,14 @@ mod lifecycle;
 mod migration;
 mod profiles;
 mod search;
+mod second_factor;
 mod tokens;
 mod transaction;
 
 pub use client::{Tables, bulk_dynamodb_client, dynamodb_client, with_bounds};
-pub use credentials::{Attempt, IdentifierOwner, LoginEnd, LoginRecord, SetPassword, StatusChange};
+pub use credentials::{
+    Attempt, IdentifierOwner, LoginAfter, LoginEnd, LoginRecord, SetPassword, StatusChange,
+};
 pub use error::StoreError;
 pub use events::{EVENT_SHARDS, EVENTS_INDEX, EventFilter, EventPage, StoredEvent};
 pub use index::INDEXES;
@@ -39,6 +42,7 @@ pub use profiles::{CreateOutcome, NewProfile, new_profile_items};
 pub use search::{
     EXAMINE_EXTRA, EXAMINE_PER_ENTRY, SearchCost, SearchPage, SearchQuery, examine_budget,
 };
+pub use second_factor::{CodeAttempt, FactorsRecord, SaveOutcome, SecondStep, Spend, SpendOutcome};
 pub use tokens::{ChangeOutcome, IssueOutcome, TokenCheck};
 
 use aws_sdk_dynamodb::Client;

@@ -180,10 +180,12 @@ pub(crate) fn profile_from_item(item: &Item) -> Result<Profile, StoreError> {
 }
 
 /// The `SK`s of a profile's items in `items` (as a `Query` of its partition returns them),
-/// split into the profile, its password credential and its password-change token.
+/// split into the profile, its password credential, its second factors and its password-change
+/// token.
 pub(crate) struct Collection {
     pub profile: Option<Item>,
     pub password: Option<Item>,
+    pub second_factor: Option<Item>,
     pub token: Option<Item>,
 }
 
@@ -192,12 +194,14 @@ impl Collection {
         let mut collection = Self {
             profile: None,
             password: None,
+            second_factor: None,
             token: None,
         };
         for item in items {
             match get_s(&item, keys::SK) {
                 Some(keys::PROFILE) => collection.profile = Some(item),
                 Some(keys::PASSWORD) => collection.password = Some(item),
+                Some(keys::SECOND_FACTOR) => collection.second_factor = Some(item),
                 Some(keys::PASSWORD_TOKEN) => collection.token = Some(item),
                 _ => {}
             }
