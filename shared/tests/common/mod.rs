@@ -110,6 +110,18 @@ pub fn token(company: &str) -> String {
     .unwrap()
 }
 
+/// A token of `company` that carries `scope`.
+pub fn token_with_scope(company: &str, scope: &str) -> String {
+    let claims = json!({"company_uid": company, "exp": get_current_timestamp() + 600,
+                        "client_id": "handler-tests", "scope": scope});
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
 /// A new company with the demo company's rules.
 pub async fn fresh_company(app: &App) -> String {
     fresh_company_with(app, |_| {}).await
