@@ -553,7 +553,7 @@ fn assert_trips(what: &str, measured: (Vec<String>, u32), expected: &[&str]) {
 
 /// Which function (by binary, as `idp_core::routes::ROUTES` names it) each measurement's
 /// label is about, by the label's start.
-const MEASURED: [(&str, &str); 15] = [
+const MEASURED: [(&str, &str); 16] = [
     ("company config", "show-company"),
     ("one register type", "show-register-type"),
     ("all register types", "list-register-types"),
@@ -563,6 +563,7 @@ const MEASURED: [(&str, &str); 15] = [
     ("deactivate", "profile-status"),
     ("add password", "patch-profile"),
     ("update", "patch-profile"),
+    ("two factor", "patch-profile"),
     ("delete", "delete-profile"),
     ("login", "login"),
     ("search", "search-profiles"),
@@ -938,6 +939,166 @@ async fn login_costs_the_same_requests_for_known_and_unknown_identifiers() {
         "login after failures (lockout reset)",
         (ops, attempts),
         &["GetItem", "Query", "UpdateItem", "TransactWriteItems"],
+    );
+}
+
+impl Counted {
+    async fn two_factor(&self, uuid: &str, request: Value) -> (u16, Value) {
+        call(
+            &self.app,
+            patch_profile::handle,
+            "PATCH",
+            &format!("/v1/companies/{}/profiles/{uuid}", self.company),
+            &[("company_id", &self.company), ("uuid", uuid)],
+            &self.company,
+            &json!({"operation": "two_factor", "two_factor": request}),
+        )
+        .await
+    }
+
+    async fn login_body(&self, body: Value) -> (u16, Value) {
+        call(
+            &self.app,
+            login::handle,
+            "POST",
+            &format!("/v1/companies/{}/profiles/login", self.company),
+            &[("company_id", &self.company)],
+            &self.company,
+            &body,
+        )
+        .await
+    }
+}
+
+/// The TOTP code `offset` steps from now.
+fn totp_code(secret: &str, offset: i64) -> String {
+    let totp = idp_core::two_factor::Totp {
+        secret: idp_core::two_factor::TotpSecret::from_base32(secret).unwrap(),
+        params: idp_core::two_factor::TotpParams::default(),
+    };
+    let now = idp_core::clock::Clock::system().now_seconds();
+    let step = totp.step_of(now).checked_add_signed(offset).unwrap();
+    totp.code_at_step(step).to_string()
+}
+
+#[tokio::test]
+async fn second_factors_cost_at_most_one_round_trip_more_than_a_password() {
+    let c = counted(|_| {}).await;
+    let uuid = c.create(1, true).await;
+    assert_eq!(c.add_password(&uuid, OLD).await.0, 201);
+    c.warm().await;
+
+    // Enrolment: a read of the profile with its factors, then one transaction.
+    let ((status, body), ops, attempts) = c
+        .measure(c.two_factor(&uuid, json!({"action": "enrol", "method": "totp"})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_trips(
+        "two factor enrol",
+        (ops, attempts),
+        &["Query", "TransactWriteItems"],
+    );
+    let secret = body["data"]["secret"].as_str().unwrap().to_owned();
+    // The step before now is still in the window: later steps stay for the logins below.
+    let confirm = json!({"action": "confirm", "method": "totp", "code": totp_code(&secret, -1)});
+    let ((status, body), ops, attempts) = c.measure(c.two_factor(&uuid, confirm)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_trips(
+        "two factor confirm",
+        (ops, attempts),
+        &["Query", "TransactWriteItems"],
+    );
+    let codes: Vec<String> = body["data"]["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+
+    // The password alone: a login's four requests, the challenge riding on the last.
+    let credentials = json!({"email": email(1), "origin": "test_idp", "password": OLD});
+    let ((status, body), ops, attempts) = c
+        .measure(c.login_body(json!({ "credentials": credentials })))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_trips(
+        "login, second factor required",
+        (ops, attempts),
+        &["GetItem", "Query", "UpdateItem", "TransactWriteItems"],
+    );
+    let challenge = body["data"]["challenge"].as_str().unwrap().to_owned();
+
+    // The second step: one read of the challenge, factors and profile; the code counted; the
+    // code spent with the challenge and the events.
+    let wrong = json!({"challenge": challenge, "credentials": {"totp": "000000"}});
+    let ((status, _), ops, attempts) = c.measure(c.login_body(wrong)).await;
+    assert_eq!(status, 422);
+    assert_trips(
+        "login, second step, wrong code",
+        (ops, attempts),
+        &["BatchGetItem", "UpdateItem", "PutItem"],
+    );
+    let right = json!({"challenge": challenge, "credentials": {"totp": totp_code(&secret, 0)}});
+    let ((status, body), ops, attempts) = c.measure(c.login_body(right.clone())).await;
+    assert_eq!(status, 200, "{body}");
+    assert_trips(
+        "login, second step",
+        (ops, attempts),
+        &["BatchGetItem", "UpdateItem", "TransactWriteItems"],
+    );
+    let ((status, _), ops, attempts) = c.measure(c.login_body(right)).await;
+    assert_eq!(status, 422);
+    assert_trips(
+        "login, second step, challenge used",
+        (ops, attempts),
+        &["BatchGetItem", "PutItem"],
+    );
+
+    // Everything in one request: one request more than a password alone.
+    let mut one = credentials.clone();
+    one["totp"] = json!(totp_code(&secret, 1));
+    let ((status, body), ops, attempts) =
+        c.measure(c.login_body(json!({ "credentials": one }))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_trips(
+        "login, password and code in one request",
+        (ops, attempts),
+        &[
+            "GetItem",
+            "Query",
+            "UpdateItem",
+            "UpdateItem",
+            "TransactWriteItems",
+        ],
+    );
+
+    // Regenerating and removing count their code first.
+    let mut recovery = credentials.clone();
+    recovery["recovery_code"] = json!(codes[0]);
+    assert_eq!(
+        c.login_body(json!({ "credentials": recovery })).await.0,
+        200
+    );
+    let remove = json!({"action": "remove", "method": "totp", "code": codes[1]});
+    let ((status, body), ops, attempts) = c.measure(c.two_factor(&uuid, remove)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_trips(
+        "two factor remove",
+        (ops, attempts),
+        &["Query", "UpdateItem", "TransactWriteItems"],
+    );
+
+    // Support's reset: a read and one transaction.
+    c.two_factor(&uuid, json!({"action": "enrol", "method": "totp"}))
+        .await;
+    let ((status, body), ops, attempts) = c
+        .measure(c.two_factor(&uuid, json!({"action": "reset"})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_trips(
+        "two factor reset",
+        (ops, attempts),
+        &["Query", "TransactWriteItems"],
     );
 }
 

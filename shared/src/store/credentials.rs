@@ -399,7 +399,7 @@ impl Store {
             match after {
                 LoginAfter::Nothing => {}
                 LoginAfter::Challenge(challenge) => {
-                    writes.push(self.challenge_put(company, challenge)?);
+                    writes.push(self.challenge_write(company, challenge)?);
                 }
                 LoginAfter::Spend(spend) => writes.extend(self.spend_writes(company, id, spend)?),
             }
@@ -435,7 +435,7 @@ impl Store {
         match after {
             LoginAfter::Nothing => {}
             LoginAfter::Challenge(challenge) => {
-                writes.push(self.challenge_put(company, challenge)?)
+                writes.push(self.challenge_write(company, challenge)?)
             }
             LoginAfter::Spend(spend) => writes.extend(self.spend_writes(company, id, spend)?),
         }

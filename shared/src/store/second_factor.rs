@@ -8,7 +8,7 @@
 //! (`two_factor_authentication`), written in the same transactions.
 //!
 //! Login challenges are items of their own, `SK = token#challenge#{sha256}`, with a TTL:
-//! written with the password's success, deleted by the second step that uses them.
+//! written with the password's success, marked used by the second step that uses them.
 
 use std::collections::BTreeSet;
 
@@ -269,6 +269,7 @@ impl Store {
             get_s(item, keys::SK) == Some(challenge_sk.as_str())
                 && get_s(item, "uuid") == Some(id.to_string().as_str())
                 && number(item, "expires_ms").is_some_and(|at| at > now)
+                && !item.contains_key("used_at")
         });
         let collection = super::profiles::Collection::from_items(items);
         Ok(SecondStep {
@@ -282,9 +283,9 @@ impl Store {
         })
     }
 
-    /// Spends a right code of a second step: the factors written as `spend.next`
-    /// (conditioned on the revision its attempt reserved), the challenge deleted (conditioned
-    /// on being there and live) and `events`, in one transaction.
+    /// Spends a right code of a second step: the code spent on the factors (conditioned on
+    /// the revision its attempt reserved), the challenge marked used (conditioned on being
+    /// there, live and unused) and `events`, in one transaction.
     pub async fn spend_with_challenge(
         &self,
         company: &CompanyId,
@@ -293,18 +294,24 @@ impl Store {
         spend: &Spend,
         events: &[Event],
     ) -> Result<SpendOutcome, StoreError> {
-        let delete = Delete::builder()
+        // Marked used rather than deleted (DynamoDB's TTL removes it): the login function
+        // deletes nothing.
+        let now = self.clock.now_ms();
+        let used = Update::builder()
             .table_name(&self.tables.profiles)
             .set_key(Some(key(
                 keys::profile(company, id),
                 &keys::challenge(&challenge.digest()),
             )))
-            .condition_expression("attribute_exists(PK) AND expires_ms > :now")
-            .expression_attribute_values(":now", n(self.clock.now_ms()))
+            .update_expression("SET used_at = :now")
+            .condition_expression(
+                "attribute_exists(PK) AND expires_ms > :now AND attribute_not_exists(used_at)",
+            )
+            .expression_attribute_values(":now", n(now))
             .build()
             .map_err(build_error)?;
         let mut writes = self.spend_writes(company, id, spend)?;
-        writes.insert(1, TransactWriteItem::builder().delete(delete).build());
+        writes.insert(1, TransactWriteItem::builder().update(used).build());
         for event in events {
             writes.push(self.event_put(company, event)?);
         }
@@ -320,15 +327,41 @@ impl Store {
     }
 
     /// The writes that spend a code (the factors' item, and the profile's summary when the
-    /// count of recovery codes changed): the first is the factors' item.
+    /// count of recovery codes changed): the first is the factors' item. Updates only, so
+    /// the login function needs no `PutItem` or `DeleteItem` on profiles' partitions.
     pub(super) fn spend_writes(
         &self,
         company: &CompanyId,
         id: ProfileId,
         spend: &Spend,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
-        let mut writes =
-            vec![self.factors_write(company, id, spend.reserved.revision, &spend.next)?];
+        let update = Update::builder()
+            .table_name(&self.tables.profiles)
+            .set_key(Some(key(keys::profile(company, id), keys::SECOND_FACTOR)))
+            .condition_expression("revision = :r")
+            .expression_attribute_values(":r", n(spend.reserved.revision))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let update = match &spend.used {
+            CodeUse::TotpStep(step) => update
+                .update_expression(
+                    "SET last_step = :step, failures = :zero, revision = revision + :one \
+                     REMOVE locked_until",
+                )
+                .expression_attribute_values(":step", n(*step)),
+            CodeUse::RecoveryCode(hash) => update
+                .update_expression(
+                    "SET failures = :zero, revision = revision + :one REMOVE locked_until \
+                     DELETE recovery_codes :code",
+                )
+                .expression_attribute_values(":code", AttributeValue::Ss(vec![hash.clone()])),
+        };
+        let mut writes = vec![
+            TransactWriteItem::builder()
+                .update(update.build().map_err(build_error)?)
+                .build(),
+        ];
         if spend.next.summary() != spend.reserved.summary() {
             let profile = Update::builder()
                 .table_name(&self.tables.profiles)
@@ -347,24 +380,35 @@ impl Store {
     }
 
     /// A new login challenge for `challenge.profile`, as one more write of the password's
-    /// success.
-    pub(super) fn challenge_put(
+    /// success (an update that creates it: the login function puts nothing in profiles'
+    /// partitions).
+    pub(super) fn challenge_write(
         &self,
         company: &CompanyId,
         challenge: &Challenge,
     ) -> Result<TransactWriteItem, StoreError> {
         let expires_ms = self.clock.now_ms() + challenge::TTL_SECONDS * 1000;
-        let mut item = key(
-            keys::profile(company, challenge.profile),
-            &keys::challenge(&challenge.digest()),
-        );
-        item.insert("kind".into(), s("challenge"));
-        item.insert("company_id".into(), s(company.as_str()));
-        item.insert("uuid".into(), s(challenge.profile.to_string()));
-        item.insert("expires_ms".into(), n(expires_ms));
-        // DynamoDB's TTL removes what nobody used, some time after it expired.
-        item.insert("expires_at".into(), n(expires_ms / 1000 + 1));
-        self.put_new(item)
+        let update = Update::builder()
+            .table_name(&self.tables.profiles)
+            .set_key(Some(key(
+                keys::profile(company, challenge.profile),
+                &keys::challenge(&challenge.digest()),
+            )))
+            .update_expression(
+                "SET kind = :kind, company_id = :company, #u = :uuid, expires_ms = :ms, \
+                 expires_at = :ttl",
+            )
+            .condition_expression("attribute_not_exists(PK)")
+            .expression_attribute_names("#u", "uuid")
+            .expression_attribute_values(":kind", s("challenge"))
+            .expression_attribute_values(":company", s(company.as_str()))
+            .expression_attribute_values(":uuid", s(challenge.profile.to_string()))
+            .expression_attribute_values(":ms", n(expires_ms))
+            // DynamoDB's TTL removes what nobody used, some time after it expired.
+            .expression_attribute_values(":ttl", n(expires_ms / 1000 + 1))
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 
     /// The factors' item written as `next` (deleted when nothing is left), conditioned on
