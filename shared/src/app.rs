@@ -17,6 +17,7 @@ use crate::mail::Mailer;
 use crate::password::{HashParams, Passwords};
 use crate::request::{path_param, request_id, source_ip};
 use crate::store::{Store, Tables, dynamodb_client};
+use crate::two_factor::FactorKey;
 
 /// Shared by every invocation of a warm instance.
 #[derive(Debug)]
@@ -29,6 +30,9 @@ pub struct App {
     pub mailer: Option<Mailer>,
     /// Only the search function has one (`CURSOR_KEY_SECRET_ARN`, or `CURSOR_KEY_FILE` locally).
     pub cursor_key: Option<crate::cursor::CursorKey>,
+    /// The key TOTP secrets are sealed with: only the functions that enrol or check second
+    /// factors have it (`FACTOR_KEY_SECRET_ARN`, or `FACTOR_KEY_FILE` locally).
+    pub factor_key: Option<FactorKey>,
 }
 
 impl App {
@@ -45,7 +49,23 @@ impl App {
             passwords,
             mailer: None,
             cursor_key: None,
+            factor_key: None,
         }
+    }
+
+    pub fn with_factor_key(mut self, key: FactorKey) -> Self {
+        self.factor_key = Some(key);
+        self
+    }
+
+    /// The sealing key of second factors; a 500 where the deployment gave none.
+    pub fn factor_key(&self, resource: Resource) -> Result<&FactorKey, ApiError> {
+        self.factor_key.as_ref().ok_or_else(|| {
+            ApiError::internal(
+                resource,
+                "no second-factor key: set FACTOR_KEY_SECRET_ARN or FACTOR_KEY_FILE",
+            )
+        })
     }
 
     pub fn with_cursor_key(mut self, key: crate::cursor::CursorKey) -> Self {
@@ -78,8 +98,20 @@ impl App {
             Some(mailer) => app.with_mailer(mailer),
             None => app,
         };
-        Ok(match crate::cursor::CursorKey::from_env().await? {
+        let app = match crate::cursor::CursorKey::from_env().await? {
             Some(key) => app.with_cursor_key(key),
+            None => app,
+        };
+        let material = crate::secret_material::from_env(
+            "FACTOR_KEY_FILE",
+            "FACTOR_KEY_SECRET_ARN",
+            "the second-factor key",
+        )
+        .await?;
+        Ok(match material {
+            Some(material) => app.with_factor_key(
+                FactorKey::new(&material).map_err(|why| format!("the second-factor key: {why}"))?,
+            ),
             None => app,
         })
     }

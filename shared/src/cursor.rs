@@ -16,7 +16,6 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::domain::CompanyId;
-use crate::sdk::non_empty;
 use crate::store::index::Searchable;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -148,53 +147,21 @@ impl CursorKey {
     /// The key the deployment gives: the Secrets Manager secret `CURSOR_KEY_SECRET_ARN` (AWS;
     /// one `GetSecretValue` during init) or the file `CURSOR_KEY_FILE` (the local stack: hex,
     /// `.local/cursor-key`; a file, not the value, since the emulator logs its environment).
-    /// `None` when neither is set: only the search function needs one.
+    /// `None` when neither is set: only the search and audit functions need one.
     pub async fn from_env() -> Result<Option<Self>, String> {
-        if let Some(path) = non_empty("CURSOR_KEY_FILE") {
-            let text = Zeroizing::new(
-                std::fs::read_to_string(&path)
-                    .map_err(|e| format!("CURSOR_KEY_FILE {path}: {e}"))?,
-            );
-            return decode_hex(text.trim())
-                .ok_or("CURSOR_KEY_FILE must hold hexadecimal")
-                .and_then(|bytes| {
-                    Self::new(bytes).map_err(|_| "CURSOR_KEY_FILE: the key is too short")
-                })
-                .map(Some)
-                .map_err(str::to_owned);
-        }
-        let Some(arn) = non_empty("CURSOR_KEY_SECRET_ARN") else {
+        let Some(material) = crate::secret_material::from_env(
+            "CURSOR_KEY_FILE",
+            "CURSOR_KEY_SECRET_ARN",
+            "the cursor key",
+        )
+        .await?
+        else {
             return Ok(None);
         };
-        let config = crate::store::with_bounds(crate::sdk::config_loader())
-            .load()
-            .await;
-        let secret = aws_sdk_secretsmanager::Client::new(&config)
-            .get_secret_value()
-            .secret_id(arn)
-            .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "cannot read the cursor key: {}",
-                    aws_sdk_secretsmanager::error::DisplayErrorContext(e)
-                )
-            })?;
-        let text = Zeroizing::new(secret.secret_string.unwrap_or_default());
-        Self::new(text.as_bytes().to_vec())
+        Self::new(material.to_vec())
             .map(Some)
-            .map_err(|why| format!("the cursor key secret: {why}"))
+            .map_err(|why| format!("the cursor key: {why}"))
     }
-}
-
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// What an audit-trail cursor is bound to besides the company: the profile (or the whole

@@ -22,6 +22,7 @@ pub mod resource;
 pub mod routes;
 pub mod rules;
 pub mod sdk;
+pub mod secret_material;
 pub mod store;
 pub mod telemetry;
 pub mod tls;

@@ -74,7 +74,7 @@ pub const ROUTES: [Route; 13] = [
         method: "PATCH",
         path: "/v1/companies/{company_id}/profiles/{uuid}",
         function: "patch-profile",
-        summary: "Add New Password, or Update Profile",
+        summary: "Add New Password, Update Profile, or Second Factors",
     },
     Route {
         method: "DELETE",

@@ -508,7 +508,8 @@ async fn every_transaction_cancelled_for_capacity_is_a_503_and_writes_nothing() 
             .with_mailer(idp_core::mail::Mailer::File(
                 idp_core::mail::FileMailer::new(mail.clone()),
             ))
-            .with_cursor_key(test_cursor_key()),
+            .with_cursor_key(test_cursor_key())
+            .with_factor_key(test_factor_key()),
         );
         let unavailable = |resource: &str| {
             json!({"code": 503, "resource": resource, "message": "Service unavailable",

@@ -262,7 +262,8 @@ fn app_over(store: Store, params: HashParams, mail: &Path) -> Arc<App> {
             std::time::Duration::from_secs(60),
         )
         .with_mailer(Mailer::File(FileMailer::new(mail.to_owned())))
-        .with_cursor_key(test_cursor_key()),
+        .with_cursor_key(test_cursor_key())
+        .with_factor_key(test_factor_key()),
     )
 }
 

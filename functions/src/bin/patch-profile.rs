@@ -1,4 +1,4 @@
-//! Add New Password, or Update Profile: `PATCH /v1/companies/{company_id}/profiles/{uuid}`.
+//! Add New Password, Update Profile, or Second Factors: `PATCH /v1/companies/{company_id}/profiles/{uuid}`.
 //! The logic is `idp_core::endpoints::patch_profile`; the route's row is in `idp_core::routes::ROUTES`.
 //! Its operations share one path; the handler dispatches them by `operation`.
 

@@ -182,7 +182,11 @@ pub(super) async fn check_code(
         return Ok(Err(Reason::Locked));
     };
     let now = app.store.clock().now_seconds();
-    Ok(match reserved.check(id, code, now) {
+    let key = app.factor_key(RESOURCE)?;
+    let checked = reserved
+        .check(key, (company, id), code, now)
+        .map_err(|cause| ApiError::internal(RESOURCE, cause))?;
+    Ok(match checked {
         CodeCheck::Valid(used) => Ok(Spend {
             next: reserved.after(&used),
             reserved: *reserved,

@@ -24,7 +24,7 @@ use crate::request::{from_object, profile_id};
 use crate::store::{FactorsRecord, SaveOutcome};
 use crate::two_factor::{
     Code, EnrolledTotp, Method, PENDING_TTL_MS, PendingTotp, RecoveryCode, RecoveryCodes,
-    SecondFactors, Totp, TotpParams, TotpSecret, new_id, recovery,
+    SealedTotp, SecondFactors, Totp, TotpParams, TotpSecret, new_id, recovery,
 };
 
 const RESOURCE: Resource = Resource::TwoFactor;
@@ -212,6 +212,8 @@ async fn decide(
                 secret: TotpSecret::generate().map_err(internal)?,
                 params: TotpParams::default(),
             };
+            let key = app.factor_key(RESOURCE)?;
+            let sealed = SealedTotp::seal(&totp, key, company, id).map_err(internal)?;
             let data = json!({
                 "method": Method::Totp.as_str(),
                 "secret": totp.secret.to_base32().as_str(),
@@ -220,7 +222,7 @@ async fn decide(
             let next = SecondFactors {
                 pending: Some(PendingTotp {
                     created_ms: now_ms,
-                    totp,
+                    totp: sealed,
                 }),
                 ..factors.clone()
             };
@@ -241,7 +243,9 @@ async fn decide(
                 .as_ref()
                 .filter(|p| p.created_ms + PENDING_TTL_MS > now_ms)
                 .ok_or(ApiError::conflict(RESOURCE, NOT_PENDING))?;
-            let Some(step) = pending.totp.matching_step(code, now_ms / 1000) else {
+            let key = app.factor_key(RESOURCE)?;
+            let totp = pending.totp.open(key, company, id).map_err(internal)?;
+            let Some(step) = totp.matching_step(code, now_ms / 1000) else {
                 return Err(refuse(app, company, trail, id, Reason::WrongCode).await);
             };
             let mut next = SecondFactors {

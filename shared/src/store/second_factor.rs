@@ -28,8 +28,8 @@ use crate::company::LockoutPolicy;
 use crate::domain::{CompanyId, ProfileId};
 use crate::profile::Profile;
 use crate::two_factor::{
-    Challenge, CodeUse, EnrolledTotp, PendingTotp, RecoveryCodes, SecondFactors, Totp,
-    TotpAlgorithm, TotpParams, TotpSecret, challenge,
+    Challenge, CodeUse, EnrolledTotp, PendingTotp, RecoveryCodes, SealedTotp, SecondFactors,
+    TotpAlgorithm, TotpParams, challenge,
 };
 
 /// A code attempt's count is compared and set in one conditional write; a race with another
@@ -488,10 +488,12 @@ fn factors_item(company: &CompanyId, id: ProfileId, revision: u64, next: &Second
     item
 }
 
-fn insert_totp(item: &mut Item, prefix: &str, totp: &Totp) {
+/// A TOTP's attributes: its secret as sealed (the store never sees it in the clear) and its
+/// parameters.
+fn insert_totp(item: &mut Item, prefix: &str, totp: &SealedTotp) {
     item.insert(
-        format!("{prefix}_secret"),
-        AttributeValue::B(Blob::new(totp.secret.bytes().to_vec())),
+        format!("{prefix}_sealed"),
+        AttributeValue::B(Blob::new(totp.sealed.clone())),
     );
     item.insert(
         format!("{prefix}_algorithm"),
@@ -542,13 +544,13 @@ pub(super) fn factors_from(item: Option<&Item>) -> Result<SecondFactors, StoreEr
     })
 }
 
-fn totp_from(item: &Item, prefix: &str) -> Option<Totp> {
-    let secret = item.get(&format!("{prefix}_secret"))?.as_b().ok()?;
+fn totp_from(item: &Item, prefix: &str) -> Option<SealedTotp> {
+    let sealed = item.get(&format!("{prefix}_sealed"))?.as_b().ok()?;
     let algorithm = TotpAlgorithm::parse(get_s(item, &format!("{prefix}_algorithm"))?)?;
     let digits = u8::try_from(number(item, &format!("{prefix}_digits"))?).ok()?;
     let period = u32::try_from(number(item, &format!("{prefix}_period"))?).ok()?;
-    Some(Totp {
-        secret: TotpSecret::from_bytes(secret.as_ref().to_vec())?,
+    Some(SealedTotp {
+        sealed: sealed.as_ref().to_vec(),
         params: TotpParams::checked(algorithm, digits, period).ok()?,
     })
 }

@@ -5,6 +5,7 @@
 
 pub mod challenge;
 pub mod recovery;
+pub mod sealing;
 pub mod totp;
 
 use std::collections::BTreeSet;
@@ -12,9 +13,10 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::domain::{ProfileId, format_rfc3339_ms};
+use crate::domain::{CompanyId, ProfileId, format_rfc3339_ms};
 pub use challenge::Challenge;
 pub use recovery::RecoveryCode;
+pub use sealing::{FactorKey, SealedTotp};
 pub use totp::{Totp, TotpAlgorithm, TotpParams, TotpSecret};
 
 /// A method a company may offer (`two_factor.methods`).
@@ -45,14 +47,14 @@ impl Method {
 pub struct EnrolledTotp {
     pub id: String,
     pub created_ms: u64,
-    pub totp: Totp,
+    pub totp: SealedTotp,
 }
 
 /// A TOTP secret handed out by `enrol` and not yet confirmed with a code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingTotp {
     pub created_ms: u64,
-    pub totp: Totp,
+    pub totp: SealedTotp,
 }
 
 /// How long a pending enrolment waits for its first code.
@@ -164,9 +166,16 @@ impl SecondFactors {
         list
     }
 
-    /// Checks `code` of `profile` at `now_s` (seconds). Neither the lock nor the failure count
-    /// is looked at here: the caller reserved the attempt first.
-    pub fn check(&self, profile: ProfileId, code: Code<'_>, now_s: u64) -> CodeCheck {
+    /// Checks `code` of `profile` of `company` at `now_s` (seconds), opening the TOTP secret
+    /// with `key`. Neither the lock nor the failure count is looked at here: the caller
+    /// reserved the attempt first. An error only when the sealed secret does not open.
+    pub fn check(
+        &self,
+        key: &FactorKey,
+        (company, profile): (&CompanyId, ProfileId),
+        code: Code<'_>,
+        now_s: u64,
+    ) -> Result<CodeCheck, String> {
         let (totp_code, recovery_code) = match code {
             Code::Totp(code) => (Some(code), None),
             Code::Recovery(code) => (None, Some(code)),
@@ -180,23 +189,24 @@ impl SecondFactors {
             }
         };
         if let (Some(code), Some(enrolled)) = (totp_code, &self.totp) {
-            return match enrolled.totp.matching_step(code, now_s) {
+            let totp = enrolled.totp.open(key, company, profile)?;
+            return Ok(match totp.matching_step(code, now_s) {
                 Some(step) if self.last_step.is_some_and(|last| last >= step) => {
                     CodeCheck::Replayed
                 }
                 Some(step) => CodeCheck::Valid(CodeUse::TotpStep(step)),
                 None => CodeCheck::Wrong,
-            };
+            });
         }
         if let (Some(code), Some(recovery)) = (recovery_code, &self.recovery)
             && let Some(code) = recovery::parse(code)
         {
             let hash = code.hash(profile);
             if recovery.hashes.contains(&hash) {
-                return CodeCheck::Valid(CodeUse::RecoveryCode(hash));
+                return Ok(CodeCheck::Valid(CodeUse::RecoveryCode(hash)));
             }
         }
-        CodeCheck::Wrong
+        Ok(CodeCheck::Wrong)
     }
 
     /// The factors once `used` is spent: the failures and the lock cleared, as after any
@@ -246,86 +256,128 @@ pub(crate) fn fill_random(buf: &mut [u8]) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    fn enrolled(now_ms: u64) -> (ProfileId, SecondFactors, Vec<RecoveryCode>) {
+    struct Enrolled {
+        key: FactorKey,
+        company: CompanyId,
+        profile: ProfileId,
+        totp: Totp,
+        factors: SecondFactors,
+        codes: Vec<RecoveryCode>,
+    }
+
+    impl Enrolled {
+        fn check(&self, factors: &SecondFactors, code: Code<'_>, now: u64) -> CodeCheck {
+            factors
+                .check(&self.key, (&self.company, self.profile), code, now)
+                .unwrap()
+        }
+    }
+
+    fn enrolled(now_ms: u64) -> Enrolled {
+        let key = FactorKey::new(&[9u8; 32]).unwrap();
+        let company = CompanyId::parse("-1").unwrap();
         let profile = ProfileId::new_random();
         let codes = recovery::generate().unwrap();
+        let totp = Totp {
+            secret: TotpSecret::generate().unwrap(),
+            params: TotpParams::default(),
+        };
         let factors = SecondFactors {
             totp: Some(EnrolledTotp {
                 id: new_id(),
                 created_ms: now_ms,
-                totp: Totp {
-                    secret: TotpSecret::generate().unwrap(),
-                    params: TotpParams::default(),
-                },
+                totp: SealedTotp::seal(&totp, &key, &company, profile).unwrap(),
             }),
             recovery: Some(RecoveryCodes::of(profile, &codes, now_ms)),
             ..SecondFactors::default()
         };
-        (profile, factors, codes)
+        Enrolled {
+            key,
+            company,
+            profile,
+            totp,
+            factors,
+            codes,
+        }
     }
 
     #[test]
     fn a_totp_step_is_spent_with_every_step_before_it() {
         let now = 1_800_000_000;
-        let (profile, factors, _) = enrolled(now * 1000);
-        let totp = &factors.totp.as_ref().unwrap().totp;
+        let e = enrolled(now * 1000);
+        let totp = &e.totp;
         let step = totp.step_of(now);
         let code = totp.code_at_step(step);
-        let CodeCheck::Valid(used) = factors.check(profile, Code::Totp(&code), now) else {
+        let CodeCheck::Valid(used) = e.check(&e.factors, Code::Totp(&code), now) else {
             panic!("the current code is valid");
         };
         assert_eq!(used, CodeUse::TotpStep(step));
-        let after = factors.after(&used);
-        assert_eq!(
-            after.check(profile, Code::Totp(&code), now),
-            CodeCheck::Replayed
-        );
+        let after = e.factors.after(&used);
+        assert_eq!(e.check(&after, Code::Totp(&code), now), CodeCheck::Replayed);
         let earlier = totp.code_at_step(step - 1);
         if *earlier != *code {
             assert_eq!(
-                after.check(profile, Code::Totp(&earlier), now),
+                e.check(&after, Code::Totp(&earlier), now),
                 CodeCheck::Replayed
             );
         }
         let later = totp.code_at_step(step + 1);
         assert!(matches!(
-            after.check(profile, Code::Totp(&later), now),
+            e.check(&after, Code::Totp(&later), now),
             CodeCheck::Valid(CodeUse::TotpStep(s)) if s == step + 1
         ));
         assert_eq!(
-            factors.check(profile, Code::Totp("000000x"), now),
+            e.check(&e.factors, Code::Totp("000000x"), now),
             CodeCheck::Wrong
+        );
+        // Sealed for this profile: another profile, or another key, cannot open it.
+        let elsewhere = (&e.company, ProfileId::new_random());
+        assert!(
+            e.factors
+                .check(&e.key, elsewhere, Code::Totp(&code), now)
+                .is_err()
+        );
+        let other = FactorKey::new(&[1u8; 32]).unwrap();
+        let here = (&e.company, e.profile);
+        assert!(
+            e.factors
+                .check(&other, here, Code::Totp(&code), now)
+                .is_err()
         );
     }
 
     #[test]
     fn a_recovery_code_works_once_and_only_for_its_profile() {
-        let (profile, factors, codes) = enrolled(0);
-        let shown = codes[3].shown();
-        let CodeCheck::Valid(used) = factors.check(profile, Code::Recovery(&shown), 0) else {
+        let e = enrolled(0);
+        let shown = e.codes[3].shown();
+        let CodeCheck::Valid(used) = e.check(&e.factors, Code::Recovery(&shown), 0) else {
             panic!("an issued code is valid");
         };
-        let after = factors.after(&used);
-        assert_eq!(
-            after.check(profile, Code::Recovery(&shown), 0),
-            CodeCheck::Wrong
-        );
+        let after = e.factors.after(&used);
+        assert_eq!(e.check(&after, Code::Recovery(&shown), 0), CodeCheck::Wrong);
         assert_eq!(after.recovery.as_ref().unwrap().hashes.len(), 9);
+        let elsewhere = (&e.company, ProfileId::new_random());
         assert_eq!(
-            factors.check(ProfileId::new_random(), Code::Recovery(&shown), 0),
+            e.factors
+                .check(&e.key, elsewhere, Code::Recovery(&shown), 0)
+                .unwrap(),
             CodeCheck::Wrong
         );
         assert!(matches!(
-            factors.check(profile, Code::Either(&shown), 0),
+            e.check(&e.factors, Code::Either(&shown), 0),
             CodeCheck::Valid(CodeUse::RecoveryCode(_))
         ));
     }
 
     #[test]
     fn the_summary_names_methods_and_never_a_secret() {
-        let (_, factors, codes) = enrolled(1_764_806_400_000);
+        let Enrolled {
+            factors,
+            codes,
+            totp,
+            ..
+        } = enrolled(1_764_806_400_000);
         let summary = serde_json::to_string(&factors.summary()).unwrap();
-        let totp = &factors.totp.as_ref().unwrap().totp;
         assert!(!summary.contains(totp.secret.to_base32().as_str()));
         for code in &codes {
             assert!(!summary.contains(&code.shown()));

@@ -38,13 +38,20 @@ pub async fn app_with(store: Store, auth: TokenVerifier, params: HashParams) -> 
             Passwords::new(params).unwrap(),
             Duration::from_secs(60),
         )
-        .with_cursor_key(test_cursor_key()),
+        .with_cursor_key(test_cursor_key())
+        .with_factor_key(test_factor_key()),
     )
 }
 
 /// A cursor key of the handler tests' own (the served functions use `.local/cursor-key`).
 pub fn test_cursor_key() -> idp_core::cursor::CursorKey {
     idp_core::cursor::CursorKey::new(b"handler-tests-cursor-key-0123456789abcdef".to_vec()).unwrap()
+}
+
+/// A second-factor sealing key of the handler tests' own (the served functions use
+/// `.local/factor-key`).
+pub fn test_factor_key() -> idp_core::two_factor::FactorKey {
+    idp_core::two_factor::FactorKey::new(b"handler-tests-factor-key-0123456789abcdef").unwrap()
 }
 
 /// An app that writes its mail as files under `dir` (the password-change tests read them).
@@ -64,7 +71,8 @@ pub async fn app_with_mail_on(dir: std::path::PathBuf, clock: idp_core::clock::C
         .with_mailer(idp_core::mail::Mailer::File(
             idp_core::mail::FileMailer::new(dir),
         ))
-        .with_cursor_key(test_cursor_key()),
+        .with_cursor_key(test_cursor_key())
+        .with_factor_key(test_factor_key()),
     )
 }
 
