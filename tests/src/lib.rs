@@ -180,6 +180,9 @@ impl Api {
         let body: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
             panic!("{method} {path_and_query} -> {status}: not JSON ({e}): {text}")
         });
+        // What the API hands out once (a TOTP secret, recovery codes, a challenge) is sought
+        // by the secret scan too.
+        remember_secrets(text.as_bytes());
         let path = path_and_query.split('?').next().unwrap_or_default();
         openapi::check_response(method.as_str(), path, status, &body);
         Reply { status, body, link }
@@ -516,8 +519,10 @@ pub fn function_logs() -> String {
     std::fs::read_to_string(env("IDP_FUNCTIONS_LOG")).unwrap_or_default()
 }
 
-/// Appends every `password` and `token` value of a JSON body to `$IDP_SECRETS_FILE`, so the
-/// secret scan at the end of `make test` can look for each of them in DynamoDB and the logs.
+/// Appends every secret of a JSON body (request or response) to `$IDP_SECRETS_FILE`: each
+/// `password`, `token`, `code`, `recovery_code(s)`, `challenge`, TOTP `secret` (with the forms
+/// its bytes would take if stored in the clear) and `otpauth_uri`, so the secret scan at the
+/// end of `make test` can look for each of them in DynamoDB, the logs and the audit trail.
 pub fn remember_secrets(body: &[u8]) {
     let Ok(path) = std::env::var("IDP_SECRETS_FILE") else {
         return;
@@ -541,13 +546,46 @@ pub fn remember_secrets(body: &[u8]) {
     }
 }
 
+/// The forms a TOTP secret's bytes would take in a scanned item or log line if it were stored
+/// in the clear: hexadecimal, base64, and the decimal list of a binary attribute's `Debug`.
+fn stored_forms(base32: &str) -> Vec<String> {
+    use base64::Engine;
+    let Some(secret) = idp_core::two_factor::TotpSecret::from_base32(base32) else {
+        return Vec::new();
+    };
+    let bytes = secret.bytes();
+    vec![
+        bytes.iter().map(|b| format!("{b:02x}")).collect(),
+        base64::engine::general_purpose::STANDARD.encode(bytes),
+        bytes
+            .iter()
+            .map(u8::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    ]
+}
+
 fn collect_secrets(value: &Value, found: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
             for (key, inner) in map {
                 match (key.as_str(), inner) {
-                    ("password" | "token", Value::String(secret)) if !secret.contains('\n') => {
+                    (
+                        "password" | "token" | "otpauth_uri" | "challenge" | "recovery_code"
+                        | "code",
+                        Value::String(secret),
+                    ) if !secret.contains('\n') => {
                         found.push(secret.clone());
+                    }
+                    ("secret", Value::String(secret)) => {
+                        found.push(secret.clone());
+                        found.extend(stored_forms(secret));
+                    }
+                    ("recovery_codes", Value::Array(codes)) => {
+                        for code in codes.iter().filter_map(Value::as_str) {
+                            found.push(code.to_owned());
+                            found.push(code.replace('-', ""));
+                        }
                     }
                     _ => collect_secrets(inner, found),
                 }
