@@ -25,6 +25,12 @@ pub struct Options {
 pub struct Summary {
     pub profiles: u64,
     pub with_hash: u64,
+    pub with_totp: u64,
+}
+
+fn profile_id(raw: &str) -> Result<idp_core::domain::ProfileId, String> {
+    idp_core::domain::ProfileId::parse(raw)
+        .ok_or_else(|| format!("a profile with the uuid `{raw}`"))
 }
 
 pub async fn run(options: Options) -> Result<Summary, String> {
@@ -56,6 +62,7 @@ pub async fn run(options: Options) -> Result<Summary, String> {
         idp_core::store::bulk_dynamodb_client().await,
         options.tables,
     );
+    let factor_key = crate::factor_key().await?;
     let progress = Progress::new("export", None, std::io::stderr().is_terminal());
     let mut summary = Summary::default();
     let write_failed = |e: std::io::Error| format!("writing the export: {e}");
@@ -67,12 +74,22 @@ pub async fn run(options: Options) -> Result<Summary, String> {
                 .await
                 .map_err(|e| format!("reading shard {shard}: {e}"))?;
             for items in &page {
-                let line = export_line(items);
+                // The TOTP goes out in the clear, as the importing service needs it: the file
+                // is the owner's only, as it is for the password hashes.
+                let totp = match (&items.totp, &factor_key) {
+                    (None, _) => None,
+                    (Some(_), None) => return Err(crate::NO_FACTOR_KEY.into()),
+                    (Some(sealed), Some(key)) => {
+                        Some(sealed.open(key, &company, profile_id(&items.id)?)?)
+                    }
+                };
+                let line = export_line(items, totp.as_ref());
                 serde_json::to_writer(&mut out, &line)
                     .map_err(|e| format!("writing the export: {e}"))?;
                 out.write_all(b"\n").map_err(write_failed)?;
                 summary.profiles += 1;
                 summary.with_hash += u64::from(items.password_hash.is_some());
+                summary.with_totp += u64::from(items.totp.is_some());
             }
             progress.set_counts(summary.profiles, summary.with_hash, 0);
             position = next;

@@ -21,6 +21,7 @@ use idp_core::error::ApiError;
 use idp_core::password::{HashParams, Passwords};
 use idp_core::rules::import_line::{ImportLine, parse_line};
 use idp_core::store::{ImportOutcome, Store, StoreError, Tables};
+use idp_core::two_factor::{FactorKey, SealedTotp};
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, watch};
 
@@ -86,6 +87,7 @@ pub async fn run(options: Options) -> Result<Summary, String> {
     });
     let (store, config) = crate::store_with_config(&company, options.tables).await?;
     let passwords = Passwords::new(HashParams::from_env()?)?;
+    let factor_key = crate::factor_key().await?;
     let mut rejects = BufWriter::new(
         File::create(&rejects_path).map_err(|e| format!("{}: {e}", rejects_path.display()))?,
     );
@@ -95,6 +97,7 @@ pub async fn run(options: Options) -> Result<Summary, String> {
         config,
         store,
         passwords,
+        factor_key,
         // Wrapping a weak hash is one argon2id run (19 MiB, tens of ms): at most one per core.
         hashing: Semaphore::new(
             std::thread::available_parallelism()
@@ -189,6 +192,8 @@ struct Shared {
     config: idp_core::company::CompanyConfig,
     store: Store,
     passwords: Passwords,
+    /// The functions' second-factor key, to seal the TOTP secrets lines bring.
+    factor_key: Option<FactorKey>,
     hashing: Semaphore,
 }
 
@@ -296,6 +301,16 @@ async fn write_line(shared: &Shared, parsed: ImportLine) -> Outcome {
             }
         }
     };
+    let sealed = match (&parsed.totp, &shared.factor_key) {
+        (None, _) => None,
+        (Some(_), None) => return Outcome::Stopped(crate::NO_FACTOR_KEY.into()),
+        (Some(totp), Some(key)) => {
+            match SealedTotp::seal(totp, key, &shared.company, parsed.profile.id) {
+                Ok(sealed) => Some(sealed),
+                Err(cause) => return Outcome::Stopped(cause),
+            }
+        }
+    };
     let mut attempt = 0;
     loop {
         match shared
@@ -303,6 +318,7 @@ async fn write_line(shared: &Shared, parsed: ImportLine) -> Outcome {
             .import_profile(
                 &parsed.profile,
                 stored_hash.as_deref(),
+                sealed.as_ref(),
                 &operator_event(
                     EventType::ProfileImported,
                     parsed.profile.id,

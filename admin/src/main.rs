@@ -143,6 +143,24 @@ pub(crate) fn company_id(raw: &str) -> Result<idp_core::domain::CompanyId, Strin
         .ok_or_else(|| format!("`{raw}` is not a valid company id"))
 }
 
+/// Why a line with a TOTP cannot be imported or exported here.
+pub(crate) const NO_FACTOR_KEY: &str = "profiles with a TOTP need the functions' second-factor \
+     key: set FACTOR_KEY_FILE (a file of hex, as .local/factor-key) or FACTOR_KEY_SECRET_ARN";
+
+/// The functions' second-factor key, when the environment names one.
+pub(crate) async fn factor_key() -> Result<Option<idp_core::two_factor::FactorKey>, String> {
+    let material = idp_core::secret_material::from_env(
+        "FACTOR_KEY_FILE",
+        "FACTOR_KEY_SECRET_ARN",
+        "the second-factor key",
+    )
+    .await?;
+    material
+        .map(|material| idp_core::two_factor::FactorKey::new(&material))
+        .transpose()
+        .map_err(|why| format!("the second-factor key: {why}"))
+}
+
 /// The bulk client's store over `tables`, and `company`'s configuration (which must exist).
 pub(crate) async fn store_with_config(
     company: &idp_core::domain::CompanyId,

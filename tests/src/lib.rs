@@ -519,6 +519,41 @@ pub fn function_logs() -> String {
     std::fs::read_to_string(env("IDP_FUNCTIONS_LOG")).unwrap_or_default()
 }
 
+/// What an independent authenticator (Python's `pyotp`, in `.local/venv-vectors`) reads off an
+/// otpauth URI, and its codes of the given time steps.
+pub fn authenticator(uri: &str, steps: &[u64]) -> Value {
+    let python = std::env::var("IDP_VECTORS_PYTHON")
+        .unwrap_or_else(|_| format!("{REPO}/.local/venv-vectors/bin/python"));
+    let script = "import json, sys, pyotp\n\
+                  totp = pyotp.parse_uri(sys.argv[1])\n\
+                  steps = [int(s) for s in sys.argv[2:]]\n\
+                  print(json.dumps({'secret': totp.secret, 'issuer': totp.issuer, \
+                  'name': totp.name, 'digits': totp.digits, 'interval': totp.interval, \
+                  'codes': [totp.at(s * totp.interval) for s in steps]}))";
+    let out = std::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .arg(uri)
+        .args(steps.iter().map(u64::to_string))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The 30-second step of now, by this machine's clock (the functions run on the same one).
+pub fn step_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 30
+}
+
 /// Appends every secret of a JSON body (request or response) to `$IDP_SECRETS_FILE`: each
 /// `password`, `token`, `code`, `recovery_code(s)`, `challenge`, TOTP `secret` (with the forms
 /// its bytes would take if stored in the clear) and `otpauth_uri`, so the secret scan at the

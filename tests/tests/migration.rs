@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use blackbox_tests::{
-    Api, REPO, add_password, assert_consistent, fresh_company, scan_everything, token,
+    Api, REPO, add_password, assert_consistent, authenticator, fresh_company, remember_secrets,
+    scan_everything, step_now, token,
 };
 use idp_core::store::Tables;
 use serde_json::{Value, json};
@@ -666,4 +667,83 @@ async fn a_company_exported_and_imported_elsewhere_logs_everyone_in_with_the_sam
     };
     assert_eq!(lines_of(&source), lines_of(&target));
     assert_eq!(assert_consistent(&target).await, 9);
+}
+
+#[tokio::test]
+async fn an_authenticator_app_moves_in_and_out_with_its_profile() {
+    let api = Api::new();
+    let vector = vectors()
+        .into_iter()
+        .find(|v| v.format == "argon2id")
+        .unwrap();
+    // A secret another service issued (80 bits, as many older ones did), read by pyotp.
+    let secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    remember_secrets(json!({ "secret": secret }).to_string().as_bytes());
+    let uri = format!("otpauth://totp/Other:user300?secret={secret}&issuer=Other");
+    let line = person(
+        300,
+        json!({"password_hash": vector.hash, "two_factor": {"totp": {"secret": secret}}}),
+    );
+    let source = fresh_company().await;
+    let (code, output) = import(&source, &temp_file("totp.jsonl", &[line.to_string()]));
+    assert_eq!(code, 0, "{output}");
+    assert_eq!(summary_counts(&output), (1, 0, 0), "{output}");
+
+    let email = "user300@import.example";
+    let log_in = |company: String, extra: Value| {
+        let api = api.clone();
+        let mut credentials =
+            json!({"email": email, "origin": "test_idp", "password": vector.password});
+        for (key, value) in extra.as_object().unwrap() {
+            credentials[key] = value.clone();
+        }
+        async move {
+            api.post(
+                &format!("/v1/companies/{company}/profiles/login"),
+                &token(&company),
+                &json!({ "credentials": credentials }),
+            )
+            .await
+        }
+    };
+    // The imported factor is enforced: the password alone gets the challenge.
+    let reply = log_in(source.clone(), json!({})).await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert_eq!(reply.body["message"], "Second Factor Required");
+    let step = step_now();
+    let codes = authenticator(&uri, &[step - 1, step, step + 1])["codes"].clone();
+    let reply = log_in(source.clone(), json!({"totp": codes[0]})).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let list = &reply.body["data"]["two_factor_authentication"];
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "no recovery codes came with it: {list}"
+    );
+    assert_eq!(list[0]["method"], "totp");
+    // Sealed at rest: the secret is nowhere in the table in the clear (the scan checks too).
+    let items = scan_everything().await.join("\n");
+    assert!(!items.contains(secret));
+
+    // Out, with its secret, to a file only its owner reads; in again elsewhere.
+    let exported = std::env::temp_dir().join(format!("idp-totp-{}.jsonl", uuid::Uuid::new_v4()));
+    let out = admin(&[
+        "export",
+        "--company",
+        &source,
+        "--output",
+        exported.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let text = std::fs::read_to_string(&exported).unwrap();
+    let line: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        line["two_factor"],
+        json!({"totp": {"secret": secret, "algorithm": "SHA1", "digits": 6, "period": 30}})
+    );
+    let target = fresh_company().await;
+    let (code, output) = import(&target, &exported);
+    assert_eq!(code, 0, "{output}");
+    let reply = log_in(target.clone(), json!({"totp": codes[1]})).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
 }

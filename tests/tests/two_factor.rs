@@ -5,48 +5,13 @@
 //! lockout → support's reset → `[]`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::Command;
-
 use blackbox_tests::{
-    Api, REPO, SEED_LOGIN_BODY, add_password, create_seed_profile, fresh_company, token,
+    Api, SEED_LOGIN_BODY, add_password, authenticator, create_seed_profile, fresh_company,
+    step_now, token,
 };
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "lantern orbit meadow 7";
-
-/// What pyotp reads off an otpauth URI, and its codes of the given time steps.
-fn authenticator(uri: &str, steps: &[u64]) -> Value {
-    let python = std::env::var("IDP_VECTORS_PYTHON")
-        .unwrap_or_else(|_| format!("{REPO}/.local/venv-vectors/bin/python"));
-    let script = "import json, sys, pyotp\n\
-                  totp = pyotp.parse_uri(sys.argv[1])\n\
-                  steps = [int(s) for s in sys.argv[2:]]\n\
-                  print(json.dumps({'secret': totp.secret, 'issuer': totp.issuer, \
-                  'name': totp.name, 'digits': totp.digits, 'interval': totp.interval, \
-                  'codes': [totp.at(s * totp.interval) for s in steps]}))";
-    let out = Command::new(python)
-        .arg("-c")
-        .arg(script)
-        .arg(uri)
-        .args(steps.iter().map(u64::to_string))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// The 30-second step of now, by this machine's clock (the functions run on the same one).
-fn step_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        / 30
-}
 
 struct Session {
     api: Api,
@@ -125,21 +90,32 @@ impl Session {
         let (status, body) = self
             .two_factor(json!({"action": "enrol", "method": "totp"}))
             .await;
-        assert_eq!((status, &body["message"]), (200, &json!("Pending")), "{body}");
+        assert_eq!(
+            (status, &body["message"]),
+            (200, &json!("Pending")),
+            "{body}"
+        );
         let uri = body["data"]["otpauth_uri"].as_str().unwrap().to_owned();
         // The app reads what the API said: the secret, the issuer, the account, the defaults.
         let app = authenticator(&uri, &[]);
         assert_eq!(app["secret"], body["data"]["secret"]);
         assert_eq!(app["issuer"], "Test Company");
         assert_eq!(app["name"], "tlat@email.com");
-        assert_eq!((app["digits"].as_u64(), app["interval"].as_u64()), (Some(6), Some(30)));
+        assert_eq!(
+            (app["digits"].as_u64(), app["interval"].as_u64()),
+            (Some(6), Some(30))
+        );
         // A new secret: the last enrolment's steps mean nothing to it.
         self.last_step = 0;
         let code = self.fresh_code(&uri);
         let (status, body) = self
             .two_factor(json!({"action": "confirm", "method": "totp", "code": code}))
             .await;
-        assert_eq!((status, &body["message"]), (200, &json!("Enrolled")), "{body}");
+        assert_eq!(
+            (status, &body["message"]),
+            (200, &json!("Enrolled")),
+            "{body}"
+        );
         let codes: Vec<String> = body["data"]["recovery_codes"]
             .as_array()
             .unwrap()
@@ -212,7 +188,11 @@ async fn an_authenticator_app_enrols_logs_in_and_recovers() {
     let (status, body) = s
         .two_factor(json!({"action": "remove", "method": "totp", "code": codes[1]}))
         .await;
-    assert_eq!((status, &body["message"]), (200, &json!("Removed")), "{body}");
+    assert_eq!(
+        (status, &body["message"]),
+        (200, &json!("Removed")),
+        "{body}"
+    );
     let (status, body) = s.login(Session::credentials(json!({}))).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["two_factor_authentication"], json!([]));
@@ -235,7 +215,11 @@ async fn an_authenticator_app_enrols_logs_in_and_recovers() {
     let (status, _) = s.login(Session::credentials(json!({"totp": code}))).await;
     assert_eq!(status, 422, "locked, whatever the code");
     let (status, body) = s.two_factor(json!({"action": "reset"})).await;
-    assert_eq!((status, &body["message"]), (200, &json!("Removed")), "{body}");
+    assert_eq!(
+        (status, &body["message"]),
+        (200, &json!("Removed")),
+        "{body}"
+    );
     let (status, body) = s.login(Session::credentials(json!({}))).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["two_factor_authentication"], json!([]));

@@ -1,6 +1,8 @@
 //! The lines of `idp-admin import` and `export` (API.md §7, docs/design.md "Import and
 //! export"): one JSON object per line with `register_type`, `information_provider`, `profile`,
-//! and optionally `active`, `uuid` and `password_hash`.
+//! and optionally `active`, `uuid`, `password_hash` and `two_factor` (an enrolled TOTP:
+//! `{"totp": {"secret": base32, "algorithm", "digits", "period"}}`, so users keep their
+//! authenticator apps when their company moves in or out).
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -12,6 +14,7 @@ use crate::json_body::parse_json_bytes;
 use crate::resource::Resource;
 use crate::rules::registration::{ProfileRequest, checked_profile};
 use crate::store::{ExportedProfile, NewProfile};
+use crate::two_factor::{Method, Totp, TotpAlgorithm, TotpParams, TotpSecret};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,14 +29,68 @@ struct Line {
     uuid: Option<String>,
     #[serde(default)]
     password_hash: Option<String>,
+    #[serde(default)]
+    two_factor: Option<TwoFactorLine>,
 }
 
+/// A line's second factors.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TwoFactorLine {
+    totp: TotpLine,
+}
+
+/// An enrolled TOTP as another service had it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TotpLine {
+    secret: String,
+    #[serde(default = "sha1")]
+    algorithm: String,
+    #[serde(default = "six")]
+    digits: u8,
+    #[serde(default = "thirty")]
+    period: u32,
+}
+
+impl std::fmt::Debug for TotpLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TotpLine(..)")
+    }
+}
+
+fn sha1() -> String {
+    "SHA1".into()
+}
+fn six() -> u8 {
+    6
+}
+fn thirty() -> u32 {
+    30
+}
+
+impl TotpLine {
+    fn checked(&self) -> Result<Totp, ApiError> {
+        let bad = |why: String| ApiError::bad_request(Resource::Profile, why);
+        let secret = TotpSecret::from_base32(&self.secret).ok_or_else(|| {
+            bad("`two_factor.totp.secret` must be base32 of 80 to 512 bits".into())
+        })?;
+        let algorithm = TotpAlgorithm::parse(&self.algorithm).ok_or_else(|| {
+            bad("`two_factor.totp.algorithm` must be SHA1, SHA256 or SHA512".into())
+        })?;
+        let params = TotpParams::checked(algorithm, self.digits, self.period)
+            .map_err(|why| bad(format!("`two_factor.totp`: {why}")))?;
+        Ok(Totp { secret, params })
+    }
+}
 /// A line that passed Create's checks: the profile to write and the hash it brings.
 pub struct ImportLine {
     pub profile: NewProfile,
     /// The line named its uuid (otherwise it is derived from the line's values).
     pub uuid_given: bool,
     pub password_hash: Option<String>,
+    /// An enrolled TOTP the line brings.
+    pub totp: Option<Totp>,
 }
 
 impl std::fmt::Debug for ImportLine {
@@ -42,6 +99,7 @@ impl std::fmt::Debug for ImportLine {
             .field("profile", &self.profile.id)
             .field("uuid_given", &self.uuid_given)
             .field("has_password_hash", &self.password_hash.is_some())
+            .field("has_totp", &self.totp.is_some())
             .finish()
     }
 }
@@ -69,6 +127,17 @@ pub fn parse_line(
             "`password_hash` is empty",
         ));
     }
+    let totp = line
+        .two_factor
+        .as_ref()
+        .map(|two_factor| two_factor.totp.checked())
+        .transpose()?;
+    if totp.is_some() && !config.two_factor.offers(Method::Totp) {
+        return Err(ApiError::bad_request(
+            Resource::Profile,
+            "`two_factor.totp`: the company does not offer totp",
+        ));
+    }
     let mut profile = checked_profile(
         config,
         ProfileRequest {
@@ -87,6 +156,7 @@ pub fn parse_line(
         profile,
         uuid_given: given.is_some(),
         password_hash: line.password_hash,
+        totp,
     })
 }
 
@@ -107,9 +177,10 @@ fn derived_id(profile: &NewProfile) -> ProfileId {
 }
 
 /// The export line of a profile: `uuid`, `register_type`, `information_provider`, `active`,
-/// `profile` (its fields, in the API's order) and `password_hash` when it has one. It is an
-/// import line: `idp-admin import` reads it back as it is.
-pub fn export_line(profile: &ExportedProfile) -> Value {
+/// `profile` (its fields, in the API's order), `password_hash` when it has one and
+/// `two_factor` when it has an enrolled TOTP (`totp`, opened by the caller). It is an import
+/// line: `idp-admin import` reads it back as it is.
+pub fn export_line(profile: &ExportedProfile, totp: Option<&Totp>) -> Value {
     let values: Map<String, Value> = profile
         .values
         .iter()
@@ -124,6 +195,17 @@ pub fn export_line(profile: &ExportedProfile) -> Value {
     });
     if let (Some(hash), Some(map)) = (&profile.password_hash, line.as_object_mut()) {
         map.insert("password_hash".into(), Value::String(hash.clone()));
+    }
+    if let (Some(totp), Some(map)) = (totp, line.as_object_mut()) {
+        map.insert(
+            "two_factor".into(),
+            json!({"totp": {
+                "secret": totp.secret.to_base32().as_str(),
+                "algorithm": totp.params.algorithm.as_str(),
+                "digits": totp.params.digits,
+                "period": totp.params.period,
+            }}),
+        );
     }
     line
 }
@@ -145,8 +227,9 @@ mod tests {
                 (ProfileField::Email, "tlat@email.com".into()),
             ],
             password_hash: Some("$2b$10$abcdefghijklmnopqrstuu".into()),
+            totp: None,
         };
-        let line = export_line(&profile);
+        let line = export_line(&profile, None);
         assert_eq!(
             line.to_string(),
             r#"{"uuid":"6d727476-85c0-476c-975b-113a31c4e286","register_type":"nin_register","information_provider":"test_idp","active":false,"profile":{"nin":"123456789","email":"tlat@email.com"},"password_hash":"$2b$10$abcdefghijklmnopqrstuu"}"#
@@ -172,6 +255,37 @@ mod tests {
             password_hash: None,
             ..profile
         };
-        assert!(export_line(&without).get("password_hash").is_none());
+        assert!(export_line(&without, None).get("password_hash").is_none());
+
+        // A TOTP goes out as another service's import would want it, and reads back.
+        let totp = Totp {
+            secret: TotpSecret::from_base32("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").unwrap(),
+            params: TotpParams::checked(TotpAlgorithm::Sha256, 8, 60).unwrap(),
+        };
+        let line = export_line(&without, Some(&totp));
+        assert_eq!(
+            line["two_factor"],
+            json!({"totp": {"secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "algorithm": "SHA256",
+                            "digits": 8, "period": 60}})
+        );
+        let read = parse_line(&company, &config, line.to_string().as_bytes()).unwrap();
+        assert_eq!(read.totp, Some(totp));
+        for (two_factor, why) in [
+            (json!({"totp": {"secret": "JBSWY3DP"}}), "80 to 512 bits"),
+            (
+                json!({"totp": {"secret": "JBSWY3DPEHPK3PXP", "digits": 9}}),
+                "digits",
+            ),
+            (
+                json!({"totp": {"secret": "JBSWY3DPEHPK3PXP", "algorithm": "MD5"}}),
+                "algorithm",
+            ),
+            (json!({"sms": {}}), "sms"),
+        ] {
+            let mut bad = line.clone();
+            bad["two_factor"] = two_factor;
+            let err = parse_line(&company, &config, bad.to_string().as_bytes()).unwrap_err();
+            assert!(err.body().to_string().contains(why), "{}", err.body());
+        }
     }
 }

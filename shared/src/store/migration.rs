@@ -21,6 +21,7 @@ use super::index::{LIST_KEY, SHARDS};
 use super::{NewProfile, Store, StoreError, keys, new_profile_items};
 use crate::audit::Event;
 use crate::domain::{CompanyId, ProfileField, ProfileId};
+use crate::two_factor::{EnrolledTotp, SealedTotp, SecondFactors, new_id};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportOutcome {
@@ -47,11 +48,17 @@ pub struct ExportedProfile {
     pub values: Vec<(ProfileField, String)>,
     /// The stored hash (argon2id, an imported family, or a wrapped hash), when it has one.
     pub password_hash: Option<String>,
+    /// Its enrolled TOTP, sealed as stored (the export opens it with the second-factor key).
+    pub totp: Option<SealedTotp>,
 }
 
 impl ExportedProfile {
     /// The profile read from its profile item and, when it has a password, its credential.
-    fn from_items(profile: &Item, credential: Option<&Item>) -> Result<Self, StoreError> {
+    fn from_items(
+        profile: &Item,
+        credential: Option<&Item>,
+        factors: Option<&Item>,
+    ) -> Result<Self, StoreError> {
         let corrupt = |what: &str| StoreError::Corrupt(format!("profile item without {what}"));
         let text = |name: &str| get_s(profile, name).map(str::to_owned);
         Ok(Self {
@@ -67,6 +74,9 @@ impl ExportedProfile {
             password_hash: credential
                 .and_then(|c| get_s(c, "password_hash"))
                 .map(str::to_owned),
+            totp: super::second_factor::factors_from(factors)?
+                .totp
+                .map(|enrolled| enrolled.totp),
         })
     }
 }
@@ -81,9 +91,10 @@ impl Store {
         &self,
         profile: &NewProfile,
         password_hash: Option<&str>,
+        totp: Option<&SealedTotp>,
         event: &Event,
     ) -> Result<ImportOutcome, StoreError> {
-        let mut items = import_items(profile, password_hash, self.clock.now_ms())
+        let mut items = import_items(profile, password_hash, totp, self.clock.now_ms())
             .into_iter()
             .map(|item| self.put_new(item))
             .collect::<Result<Vec<_>, _>>()?;
@@ -107,11 +118,19 @@ impl Store {
         let (partitions, next) = self.listing_page(company, shard, start).await?;
         let mut profiles = HashMap::new();
         let mut credentials = HashMap::new();
-        // Profiles and credentials of one page: two requests of at most 100 keys, together.
-        let (first, second) = tokio::join!(
+        let mut second_factors = HashMap::new();
+        // Profiles, passwords and second factors of one page: three requests of at most 100
+        // keys, together.
+        let (first, second, third) = tokio::join!(
             self.read_all(&partitions, keys::PROFILE),
             self.read_all(&partitions, keys::PASSWORD),
+            self.read_all(&partitions, keys::SECOND_FACTOR),
         );
+        for item in third? {
+            if let Some(pk) = get_s(&item, keys::PK) {
+                second_factors.insert(pk.to_owned(), item);
+            }
+        }
         for item in first? {
             if let Some(pk) = get_s(&item, keys::PK) {
                 profiles.insert(pk.to_owned(), item);
@@ -130,6 +149,7 @@ impl Store {
                 Some(ExportedProfile::from_items(
                     &profile,
                     credentials.remove(pk).as_ref(),
+                    second_factors.remove(pk).as_ref(),
                 ))
             })
             .collect::<Result<_, _>>()?;
@@ -229,7 +249,12 @@ impl Store {
 /// The items an imported line writes as of `now_ms`: a create's (profile with its index
 /// attributes, reservations) and the password credential. Public for `make bench`, which
 /// writes these same items directly to measure the import's overhead.
-pub fn import_items(profile: &NewProfile, password_hash: Option<&str>, now_ms: u64) -> Vec<Item> {
+pub fn import_items(
+    profile: &NewProfile,
+    password_hash: Option<&str>,
+    totp: Option<&SealedTotp>,
+    now_ms: u64,
+) -> Vec<Item> {
     let mut items = new_profile_items(profile, now_ms);
     if let Some(hash) = password_hash {
         items.push(credential_item(
@@ -237,6 +262,30 @@ pub fn import_items(profile: &NewProfile, password_hash: Option<&str>, now_ms: u
             profile.id,
             hash,
             now_ms / 1000,
+        ));
+    }
+    if let Some(totp) = totp {
+        // Enrolled as the other service had it; recovery codes are this service's own, so the
+        // user makes a set with `regenerate`.
+        let factors = SecondFactors {
+            totp: Some(EnrolledTotp {
+                id: new_id(),
+                created_ms: now_ms,
+                totp: totp.clone(),
+            }),
+            ..SecondFactors::default()
+        };
+        if let Some(item) = items.first_mut() {
+            item.insert(
+                "two_factor_authentication".into(),
+                super::second_factor::list_value(&factors.summary()),
+            );
+        }
+        items.push(super::second_factor::factors_item(
+            &profile.company,
+            profile.id,
+            1,
+            &factors,
         ));
     }
     items

@@ -452,7 +452,12 @@ impl Store {
 }
 
 /// The factors' item of `next` at `revision`.
-fn factors_item(company: &CompanyId, id: ProfileId, revision: u64, next: &SecondFactors) -> Item {
+pub(super) fn factors_item(
+    company: &CompanyId,
+    id: ProfileId,
+    revision: u64,
+    next: &SecondFactors,
+) -> Item {
     let mut item = key(keys::profile(company, id), keys::SECOND_FACTOR);
     item.insert("kind".into(), s("second_factor"));
     item.insert("company_id".into(), s(company.as_str()));
@@ -556,7 +561,7 @@ fn totp_from(item: &Item, prefix: &str) -> Option<SealedTotp> {
 }
 
 /// The profile's summary as a DynamoDB list of maps.
-fn list_value(list: &[Value]) -> AttributeValue {
+pub(super) fn list_value(list: &[Value]) -> AttributeValue {
     AttributeValue::L(list.iter().map(super::attributes::from_json).collect())
 }
 
