@@ -9,9 +9,9 @@ import sys
 ROOT, OUT = sys.argv[1], sys.argv[2]
 # Success paths; the DynamoDB calls each makes (the round-trip test asserts these) and its SES
 # calls (the request sends its mail through the SES client, over the same fake transport).
-ENDPOINTS = [("create_profile", 1, 0), ("show_profile", 1, 0), ("activate", 1, 0),
-             ("deactivate", 1, 0), ("password_change_request", 2, 1), ("add_password", 2, 0),
-             ("login", 2, 0), ("password_change_confirm", 3, 0)]
+ENDPOINTS = [("create_profile", 1, 0), ("show_profile", 1, 0), ("activate", 2, 0),
+             ("deactivate", 2, 0), ("password_change_request", 3, 1), ("add_password", 2, 0),
+             ("login", 4, 0), ("login_second_step", 3, 0), ("password_change_confirm", 3, 0)]
 HASHING = {"add_password", "login", "password_change_confirm"}
 
 

@@ -31,8 +31,9 @@
 //! The `*_cpu` groups are left out, with a message, where `/proc/thread-self/schedstat` is
 //! missing or does not track a busy loop.
 //!
-//! Endpoints: `create_profile`, `show_profile`, `add_password`, `login`, `activate`,
-//! `deactivate`, `password_change_request`, `password_change_confirm`.
+//! Endpoints: `create_profile`, `show_profile`, `add_password`, `login`, `login_second_step`
+//! (a challenge and a TOTP code: no hash), `activate`, `deactivate`, `password_change_request`,
+//! `password_change_confirm`.
 //!
 //! The canned items are the ones the real code writes: a company configuration stored with
 //! `Store::put_company_config`, a profile created through the create handler, its password set
@@ -75,6 +76,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, measurement::WallTime};
 use idp_core::App;
 use idp_core::auth::{ClaimRules, Introspection, JwtKeys, JwtVerifier, TokenVerifier};
+use idp_core::clock::ManualClock;
 use idp_core::company::CompanyConfig;
 use idp_core::domain::{CompanyId, ProfileId};
 use idp_core::endpoints::{
@@ -84,6 +86,7 @@ use idp_core::envelope::Resource;
 use idp_core::mail::{Mailer, SesMailer};
 use idp_core::password::{HashParams, Password, Passwords, Verification, check_policy};
 use idp_core::store::{Store, Tables};
+use idp_core::two_factor::{FactorKey, Totp, TotpParams, TotpSecret};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode, get_current_timestamp};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{Value, json};
@@ -115,6 +118,7 @@ const PUT_ITEM: &str = "DynamoDB_20120810.PutItem";
 const UPDATE_ITEM: &str = "DynamoDB_20120810.UpdateItem";
 const DELETE_ITEM: &str = "DynamoDB_20120810.DeleteItem";
 const QUERY: &str = "DynamoDB_20120810.Query";
+const BATCH_GET_ITEM: &str = "DynamoDB_20120810.BatchGetItem";
 const TRANSACT_WRITE_ITEMS: &str = "DynamoDB_20120810.TransactWriteItems";
 /// SES v2 is REST-JSON: no `x-amz-target`, `POST /v2/email/outbound-emails`.
 const SES_SEND_EMAIL: &str = "SESv2.SendEmail";
@@ -551,15 +555,19 @@ impl Fixture {
             profiles: PROFILES_TABLE.into(),
             companies: COMPANIES_TABLE.into(),
         };
+        // A clock that stands still: the TOTP code of the second step stays valid however long
+        // the run (the fake keeps no state, so the code is never spent either).
+        let clock = ManualClock::now();
         let app = Arc::new(
             App::new(
-                Store::new(dynamodb.clone(), tables),
+                Store::new(dynamodb.clone(), tables).with_clock(clock.clock()),
                 jwt_verifier(),
                 Passwords::new(CHEAPEST).unwrap(),
                 // Longer than the run: every request after the first finds the cache warm.
                 Duration::from_secs(3600),
             )
-            .with_mailer(Mailer::Ses(SesMailer::new(ses))),
+            .with_mailer(Mailer::Ses(SesMailer::new(ses)))
+            .with_factor_key(FactorKey::new(SECRET.as_bytes()).unwrap()),
         );
         let token = bearer(COMPANY, 0);
         let company = CompanyId::parse(COMPANY).unwrap();
@@ -690,12 +698,9 @@ impl Fixture {
         let confirm_partition = query_answer(&[&password_item, &profile_item, &token_item]);
         let no_password_partition = query_answer(&[&profile_item]);
 
-        // `set_active` asks for ALL_NEW: the item with the status it set.
-        let with_active = |active: bool| {
-            let mut item = with_password.clone();
-            item["active"] = json!({"BOOL": active});
-            json!({"Attributes": item})
-        };
+        // The profile as a status change reads it before flipping it.
+        let mut inactive = with_password.clone();
+        inactive["active"] = json!({"BOOL": false});
 
         let status_call = |operation: &str| {
             Call::new(
@@ -706,6 +711,18 @@ impl Fixture {
             )
             .param("uuid", &uuid)
         };
+        // A TOTP, enrolled and confirmed through the handler, then a login's challenge: what
+        // the second step reads.
+        let second_step = second_step_call(
+            &rt,
+            &wire,
+            &app,
+            &token,
+            (&uuid, &profile_key),
+            (&password_item, &profile_item),
+            &clock,
+        );
+
         // Every endpoint serves the profile's items it expects: without a password for
         // add-password, with one for the rest.
         let profile_route = |item: &Value| (GET_ITEM, quoted(&profile_key), item.clone());
@@ -754,15 +771,14 @@ impl Fixture {
                 handler: handler!(login),
                 hashes: true,
             },
+            second_step,
             Endpoint {
                 id: "activate",
                 expect: 200,
                 call: status_call("activate"),
-                routes: vec![(
-                    UPDATE_ITEM,
-                    r#"":a":{"BOOL":true}"#.into(),
-                    with_active(true),
-                )],
+                // Read first (the change is conditioned on the version read), then one
+                // transaction with its event.
+                routes: vec![profile_route(&inactive)],
                 handler: handler!(profile_status),
                 hashes: false,
             },
@@ -770,11 +786,7 @@ impl Fixture {
                 id: "deactivate",
                 expect: 200,
                 call: status_call("deactivate"),
-                routes: vec![(
-                    UPDATE_ITEM,
-                    r#"":a":{"BOOL":false}"#.into(),
-                    with_active(false),
-                )],
+                routes: vec![profile_route(&with_password)],
                 handler: handler!(profile_status),
                 hashes: false,
             },
@@ -836,6 +848,123 @@ impl Fixture {
             "{}: not the success path: {body}",
             endpoint.id
         );
+    }
+}
+
+/// The second step of a login with a TOTP (`login_second_step`): enrols and confirms a TOTP
+/// through the patch-profile handler and takes a challenge from a password-only login, each
+/// from the items the one before wrote; then serves the second step's `BatchGetItem` (the
+/// challenge, the factors, the profile) and its code attempt's `UpdateItem` (the factors, as
+/// `ALL_NEW` gives them).
+fn second_step_call(
+    rt: &Runtime,
+    wire: &Wire,
+    app: &Arc<App>,
+    token: &str,
+    (uuid, profile_key): (&str, &str),
+    (password_item, profile_item): (&Value, &Value),
+    clock: &ManualClock,
+) -> Endpoint {
+    let two_factor = |request: Value| {
+        Call::new(
+            "PATCH",
+            format!("{}/{uuid}", profiles_path()),
+            token,
+            json!({"operation": "two_factor", "two_factor": request}),
+        )
+        .param("uuid", uuid)
+    };
+    let factor_put = |recorded: &[(String, Value)]| {
+        put_items(recorded)
+            .into_iter()
+            .find(|(_, item)| item["SK"]["S"] == "credential#second-factor")
+            .map(|(_, item)| item)
+            .expect("setup: no second-factor item written")
+    };
+    wire.serve_query(&quoted(profile_key), &[password_item, profile_item]);
+    let enrol = two_factor(json!({"action": "enrol", "method": "totp"}));
+    let (response, recorded) =
+        wire.record(|| rt.block_on(patch_profile::handle(Arc::clone(app), enrol.request())));
+    let (status, body) = status_and_body(response);
+    assert_eq!(status, 200, "setup: enrol: {body}");
+    let pending = factor_put(&recorded);
+    let totp = Totp {
+        secret: TotpSecret::from_base32(body["data"]["secret"].as_str().unwrap()).unwrap(),
+        params: TotpParams::default(),
+    };
+    let step = totp.step_of(clock.clock().now_seconds());
+
+    wire.serve_query(&quoted(profile_key), &[&pending, profile_item]);
+    let code = totp.code_at_step(step).to_string();
+    let confirm = two_factor(json!({"action": "confirm", "method": "totp", "code": code}));
+    let (response, recorded) =
+        wire.record(|| rt.block_on(patch_profile::handle(Arc::clone(app), confirm.request())));
+    let (status, body) = status_and_body(response);
+    assert_eq!(status, 200, "setup: confirm: {body}");
+    let enrolled = factor_put(&recorded);
+
+    wire.serve_query(
+        &quoted(profile_key),
+        &[password_item, &enrolled, profile_item],
+    );
+    let password_only = Call::new(
+        "POST",
+        format!("{}/login", profiles_path()),
+        token,
+        json!({"credentials": {"email": EMAIL, "origin": ORIGIN, "password": PASSWORD}}),
+    );
+    let (response, recorded) =
+        wire.record(|| rt.block_on(login::handle(Arc::clone(app), password_only.request())));
+    let (status, body) = status_and_body(response);
+    assert_eq!(status, 422, "setup: challenge: {body}");
+    let challenge = body["data"]["challenge"].as_str().unwrap().to_owned();
+    let written = body_of(&recorded, TRANSACT_WRITE_ITEMS)["TransactItems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|item| {
+            let key = &item["Update"]["Key"];
+            key["SK"]["S"]
+                .as_str()
+                .is_some_and(|sk| sk.starts_with("token#challenge#"))
+                .then(|| key.clone())
+        })
+        .expect("setup: no challenge written");
+    let mut challenge_item = written;
+    challenge_item["kind"] = json!({"S": "challenge"});
+    challenge_item["uuid"] = json!({"S": uuid});
+    challenge_item["expires_ms"] = json!({"N": (clock.clock().now_ms() + 300_000).to_string()});
+
+    // The code attempt's answer: the factors counted once more, revision moved on.
+    let mut counted = enrolled.clone();
+    let revision: u64 = enrolled["revision"]["N"].as_str().unwrap().parse().unwrap();
+    counted["revision"] = json!({"N": (revision + 1).to_string()});
+    counted["failures"] = json!({"N": "1"});
+    let next = totp.code_at_step(step + 1).to_string();
+    Endpoint {
+        id: "login_second_step",
+        expect: 200,
+        call: Call::new(
+            "POST",
+            format!("{}/login", profiles_path()),
+            token,
+            json!({"challenge": challenge, "credentials": {"totp": next}}),
+        ),
+        routes: vec![
+            (
+                BATCH_GET_ITEM,
+                quoted(profile_key),
+                json!({"Responses": {PROFILES_TABLE: [challenge_item, enrolled, profile_item]},
+                       "UnprocessedKeys": {}}),
+            ),
+            (
+                UPDATE_ITEM,
+                "credential#second-factor".into(),
+                json!({ "Attributes": counted }),
+            ),
+        ],
+        handler: handler!(login),
+        hashes: false,
     }
 }
 

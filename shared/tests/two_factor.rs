@@ -648,3 +648,34 @@ async fn erasure_takes_the_factors_and_challenges_with_the_profile() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[tokio::test]
+async fn a_deactivated_profile_answers_409_only_after_its_second_factor() {
+    let p = Profile::new(|_| {}).await;
+    let (totp, _) = p.enrol().await;
+    let req = request_to(
+        "PATCH",
+        &format!("/v1/companies/{}/profiles/{}/status", p.company, p.uuid),
+        &[("company_id", &p.company), ("uuid", &p.uuid)],
+        &token(&p.company),
+        &json!({"operation": "deactivate"}),
+    );
+    let (status, _) =
+        parts(idp_core::endpoints::profile_status::handle(Arc::clone(&p.app), req).await);
+    assert_eq!(status, 200);
+    // The password alone tells nothing of the state: the same challenge as ever.
+    let challenge = p.challenge().await;
+    let (status, _) = p.second_step(&challenge, json!({"totp": "000000"})).await;
+    assert_eq!(status, 422);
+    p.tick();
+    let (status, body) = p
+        .second_step(&challenge, json!({"totp": p.code(&totp, 0)}))
+        .await;
+    assert_eq!(
+        (status, body["errors"].as_str()),
+        (409, Some("Profile is not active"))
+    );
+    // Changing its factors waits for it to be active again.
+    let (status, _) = p.two_factor(json!({"action": "reset"})).await;
+    assert_eq!(status, 409);
+}
