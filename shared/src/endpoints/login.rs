@@ -127,32 +127,20 @@ async fn login(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         )
         .await;
     }
-    if config.two_factor.required {
-        // The password was right (its failures are cleared), but the company wants a second
-        // factor this profile does not have yet.
-        let event = Event::failure(
+    // The right password of a deactivated profile still clears its failures, and so does one
+    // of a profile the company wants a second factor of: each attempt is recorded as refused.
+    let required = config.two_factor.required;
+    let event = match (required, record.profile.active) {
+        (true, _) => Event::failure(
             EventType::LoginFailed,
             Some(id),
             Reason::NotEnrolled,
             &trail,
-        );
-        finish(
-            app,
-            &company,
-            &trail,
-            &password,
-            LoginAfter::Nothing,
-            &[event],
-        )
-        .await?;
-        return Ok(second_factor::enrolment_required());
-    }
-    // The right password of a deactivated profile still clears its failures; the attempt is
-    // recorded as refused.
-    let event = if record.profile.active {
-        Event::success(EventType::LoginSucceeded, id, &trail)
-    } else {
-        Event::failure(EventType::LoginFailed, Some(id), Reason::Inactive, &trail)
+        ),
+        (false, true) => Event::success(EventType::LoginSucceeded, id, &trail),
+        (false, false) => {
+            Event::failure(EventType::LoginFailed, Some(id), Reason::Inactive, &trail)
+        }
     };
     finish(
         app,
@@ -163,6 +151,9 @@ async fn login(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         &[event],
     )
     .await?;
+    if required {
+        return Ok(second_factor::enrolment_required());
+    }
     logged_in(&company, &record.profile, password.rehash.is_some())
 }
 

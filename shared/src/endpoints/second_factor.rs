@@ -225,10 +225,23 @@ async fn refuse(
     id: ProfileId,
     reason: Reason,
 ) -> Result<Response<Body>, ApiError> {
+    record_refusal(app, company, trail, id, reason).await?;
+    Err(failed())
+}
+
+/// Records a refused second factor's code (its `two_factor.failed` event, and a log line with
+/// the reason, never the code).
+pub(super) async fn record_refusal(
+    app: &App,
+    company: &CompanyId,
+    trail: &Trail,
+    id: ProfileId,
+    reason: Reason,
+) -> Result<(), ApiError> {
     tracing::info!(company = %company, profile = %id, reason = reason.as_str(), "second factor refused");
     let event = Event::failure(EventType::TwoFactorFailed, Some(id), reason, trail);
     app.store.record(company, &event).await?;
-    Err(failed())
+    Ok(())
 }
 
 /// A passed second factor: its event and the login's.

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::PROFILE_NOT_ACTIVE;
-use super::second_factor::check_code;
+use super::second_factor::{check_code, record_refusal};
 use crate::app::App;
 use crate::audit::{Actor, Event, EventType, Reason, Trail};
 use crate::company::CompanyConfig;
@@ -374,11 +374,9 @@ async fn refuse(
     id: ProfileId,
     reason: Reason,
 ) -> ApiError {
-    tracing::info!(company = %company, profile = %id, reason = reason.as_str(), "second factor code refused");
-    let event = Event::failure(EventType::TwoFactorFailed, Some(id), reason, trail);
-    match app.store.record(company, &event).await {
+    match record_refusal(app, company, trail, id, reason).await {
         Ok(()) => ApiError::unprocessable(RESOURCE, INVALID_CODE),
-        Err(err) => ApiError::from(err).or_resource(RESOURCE),
+        Err(err) => err.or_resource(RESOURCE),
     }
 }
 

@@ -396,13 +396,7 @@ impl Store {
             // The credential, what comes after it, then the events: the login and its record,
             // together.
             let mut writes = vec![TransactWriteItem::builder().update(update).build()];
-            match after {
-                LoginAfter::Nothing => {}
-                LoginAfter::Challenge(challenge) => {
-                    writes.push(self.challenge_write(company, challenge)?);
-                }
-                LoginAfter::Spend(spend) => writes.extend(self.spend_writes(company, id, spend)?),
-            }
+            writes.extend(self.after_login_writes(company, id, after)?);
             for event in events {
                 writes.push(self.event_put(company, event)?);
             }
@@ -431,14 +425,7 @@ impl Store {
         }
         // Nothing left to write, or still racing after every try and never seen locked: the
         // login stands, and its events are recorded alone with what comes after it.
-        let mut writes = Vec::new();
-        match after {
-            LoginAfter::Nothing => {}
-            LoginAfter::Challenge(challenge) => {
-                writes.push(self.challenge_write(company, challenge)?)
-            }
-            LoginAfter::Spend(spend) => writes.extend(self.spend_writes(company, id, spend)?),
-        }
+        let mut writes = self.after_login_writes(company, id, after)?;
         if writes.is_empty() {
             for event in events {
                 self.record(company, event).await?;
@@ -457,6 +444,20 @@ impl Store {
                 _ => LoginEnd::Refused,
             }),
         }
+    }
+
+    /// The writes of what comes after a password's success (`LoginAfter`).
+    fn after_login_writes(
+        &self,
+        company: &CompanyId,
+        id: ProfileId,
+        after: LoginAfter<'_>,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        Ok(match after {
+            LoginAfter::Nothing => Vec::new(),
+            LoginAfter::Challenge(challenge) => vec![self.challenge_write(company, challenge)?],
+            LoginAfter::Spend(spend) => self.spend_writes(company, id, spend)?,
+        })
     }
 
     /// Activates or deactivates the profile with its event, in one transaction: the profile
