@@ -679,3 +679,93 @@ async fn a_deactivated_profile_answers_409_only_after_its_second_factor() {
     let (status, _) = p.two_factor(json!({"action": "reset"})).await;
     assert_eq!(status, 409);
 }
+
+/// The race the concurrent test above may or may not produce on a given run, set up in order:
+/// two requests count the same code, both find it valid, the first spends it; the second's
+/// spend, conditioned on the revision its count returned, must lose, however the two
+/// interleave in time.
+#[tokio::test]
+async fn a_code_counted_by_two_requests_is_spent_by_one() {
+    use idp_core::store::{Spend, SpendOutcome};
+    use idp_core::two_factor::{Challenge, Code, CodeCheck};
+
+    let p = Profile::new(|_| {}).await;
+    let (totp, _) = p.enrol().await;
+    p.tick();
+    let company = idp_core::domain::CompanyId::parse(&p.company).unwrap();
+    let id = idp_core::domain::ProfileId::parse(&p.uuid).unwrap();
+    let config = p
+        .app
+        .company_config(&company, idp_core::Resource::Profile)
+        .await
+        .unwrap();
+    let policy = config.two_factor.lockout();
+    let record = p
+        .app
+        .store
+        .second_factors(&company, id)
+        .await
+        .unwrap()
+        .unwrap();
+    let code = p.code(&totp, 0);
+    let now = p.clock.clock().now_seconds();
+    let key = test_factor_key();
+    let mut spends = Vec::new();
+    for _ in 0..2 {
+        // Both count from what they read before either counted.
+        let attempt = p
+            .app
+            .store
+            .reserve_code_attempt(&company, id, &record.factors, &policy)
+            .await
+            .unwrap();
+        let CodeAttempt::Reserved(reserved) = attempt else {
+            panic!("counted");
+        };
+        let check = reserved.check(&key, (&company, id), Code::Totp(&code), now);
+        let Ok(CodeCheck::Valid(used)) = check else {
+            panic!("valid for both: neither has spent it yet ({check:?})");
+        };
+        spends.push(Spend {
+            next: reserved.after(&used),
+            reserved: *reserved,
+            used,
+        });
+    }
+    let mut outcomes = Vec::new();
+    for spend in &spends {
+        let challenge = Challenge::parse(&p.challenge().await).unwrap();
+        let events = [idp_core::audit::Event::success(
+            idp_core::audit::EventType::TwoFactorSucceeded,
+            id,
+            &idp_core::audit::Trail {
+                actor: idp_core::audit::Actor::default(),
+                retention_days: 1,
+            },
+        )];
+        let outcome = p
+            .app
+            .store
+            .spend_with_challenge(&company, id, &challenge, spend, &events)
+            .await
+            .unwrap();
+        outcomes.push(outcome);
+    }
+    // The first count is stale once the second is made: the second's spend is the one.
+    assert!(
+        matches!(outcomes[0], SpendOutcome::Raced(_)),
+        "{:?}",
+        outcomes[0]
+    );
+    assert_eq!(outcomes[1], SpendOutcome::Spent);
+    // And spent, the code is gone for any later count.
+    let record = p
+        .app
+        .store
+        .second_factors(&company, id)
+        .await
+        .unwrap()
+        .unwrap();
+    let step = totp.step_of(now);
+    assert_eq!(record.factors.last_step, Some(step));
+}
