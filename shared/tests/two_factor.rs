@@ -769,3 +769,50 @@ async fn a_code_counted_by_two_requests_is_spent_by_one() {
     let step = totp.step_of(now);
     assert_eq!(record.factors.last_step, Some(step));
 }
+
+#[tokio::test]
+async fn a_password_changed_after_the_challenge_ends_it() {
+    let p = Profile::new(|_| {}).await;
+    let (totp, _) = p.enrol().await;
+    let challenge = p.challenge().await;
+    // The password changes (as a confirmed password change writes it) before the second step.
+    p.clock.advance(Duration::from_secs(5));
+    raw_client()
+        .await
+        .update_item()
+        .table_name(&p.app.store.tables().profiles)
+        .key(
+            "PK",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!(
+                "company#{}#profile#{}",
+                p.company, p.uuid
+            )),
+        )
+        .key(
+            "SK",
+            aws_sdk_dynamodb::types::AttributeValue::S("credential#password".into()),
+        )
+        .update_expression("SET password_set_at = :now")
+        .expression_attribute_values(
+            ":now",
+            aws_sdk_dynamodb::types::AttributeValue::N(p.clock.clock().now_seconds().to_string()),
+        )
+        .send()
+        .await
+        .unwrap();
+    p.tick();
+    let (status, body) = p
+        .second_step(&challenge, json!({"totp": p.code(&totp, 0)}))
+        .await;
+    assert_eq!(
+        (status, body),
+        (422, failed_login()),
+        "issued for the old password"
+    );
+    // A challenge of the password as it is now works.
+    let challenge = p.challenge().await;
+    let (status, body) = p
+        .second_step(&challenge, json!({"totp": p.code(&totp, 0)}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+}

@@ -58,7 +58,7 @@ pub(super) async fn after_password(
     let Some(code) = code else {
         let challenge = Challenge::new(id).map_err(|cause| ApiError::internal(RESOURCE, cause))?;
         let event = Event::success(EventType::TwoFactorChallenged, id, trail);
-        let after = LoginAfter::Challenge(&challenge);
+        let after = LoginAfter::Challenge(&challenge, record.password_set_at);
         finish(app, company, trail, password, after, &[event]).await?;
         tracing::info!(company = %company, profile = %id, "password right: second factor required");
         return Ok(challenge_answer(&challenge, &record.factors));

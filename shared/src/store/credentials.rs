@@ -28,6 +28,8 @@ pub struct LoginRecord {
     pub profile: Profile,
     pub password_hash: Option<String>,
     pub failed_logins: u32,
+    /// When the password was set (epoch seconds): a login challenge is bound to it.
+    pub password_set_at: Option<u64>,
     /// Read by the same `Query`: its item sorts between the password and the profile.
     pub factors: SecondFactors,
 }
@@ -57,6 +59,7 @@ impl LoginRecord {
                 .and_then(|item| get_s(item, "password_hash"))
                 .map(str::to_owned),
             failed_logins: get_n("failed_logins").unwrap_or(0) as u32,
+            password_set_at: get_n("password_set_at"),
             factors: super::second_factor::factors_from(collection.second_factor.as_ref())?,
         }))
     }
@@ -130,8 +133,9 @@ pub enum LoginEnd {
 pub enum LoginAfter<'a> {
     /// Nothing: the password was all the login needed (or the rest failed).
     Nothing,
-    /// A second factor is still to come: its challenge.
-    Challenge(&'a Challenge),
+    /// A second factor is still to come: its challenge, bound to the password as it is now
+    /// (`LoginRecord::password_set_at`), so that a password change ends it.
+    Challenge(&'a Challenge, Option<u64>),
     /// The second factor came with the password: the code to spend.
     Spend(&'a Spend),
 }
@@ -455,7 +459,9 @@ impl Store {
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
         Ok(match after {
             LoginAfter::Nothing => Vec::new(),
-            LoginAfter::Challenge(challenge) => vec![self.challenge_write(company, challenge)?],
+            LoginAfter::Challenge(challenge, password_set_at) => {
+                vec![self.challenge_write(company, challenge, password_set_at)?]
+            }
             LoginAfter::Spend(spend) => self.spend_writes(company, id, spend)?,
         })
     }

@@ -218,7 +218,8 @@ impl Store {
     }
 
     /// What a second step reads, in one `BatchGetItem` (strongly consistent): the challenge
-    /// of `digest`, the factors and the profile of `id`.
+    /// of `digest`, the password credential (when it was set: a challenge issued for another
+    /// password is not live), the factors and the profile of `id`.
     pub async fn second_step(
         &self,
         company: &CompanyId,
@@ -229,6 +230,7 @@ impl Store {
         let challenge_sk = keys::challenge(digest);
         let wanted = KeysAndAttributes::builder()
             .keys(key(&partition, &challenge_sk))
+            .keys(key(&partition, keys::PASSWORD))
             .keys(key(&partition, keys::SECOND_FACTOR))
             .keys(key(&partition, keys::PROFILE))
             .consistent_read(true)
@@ -265,11 +267,15 @@ impl Store {
             ));
         }
         let now = self.clock.now_ms();
-        let challenge_live = items.iter().any(|item| {
-            get_s(item, keys::SK) == Some(challenge_sk.as_str())
-                && get_s(item, "uuid") == Some(id.to_string().as_str())
+        let sk_of = |sk: &str| items.iter().find(|item| get_s(item, keys::SK) == Some(sk));
+        let password_set_at = sk_of(keys::PASSWORD)
+            .and_then(|item| number(item, "password_set_at"))
+            .unwrap_or(0);
+        let challenge_live = sk_of(&challenge_sk).is_some_and(|item| {
+            get_s(item, "uuid") == Some(id.to_string().as_str())
                 && number(item, "expires_ms").is_some_and(|at| at > now)
                 && !item.contains_key("used_at")
+                && number(item, "password_set_at") == Some(password_set_at)
         });
         let collection = super::profiles::Collection::from_items(items);
         Ok(SecondStep {
@@ -386,6 +392,7 @@ impl Store {
         &self,
         company: &CompanyId,
         challenge: &Challenge,
+        password_set_at: Option<u64>,
     ) -> Result<TransactWriteItem, StoreError> {
         let expires_ms = self.clock.now_ms() + challenge::TTL_SECONDS * 1000;
         let update = Update::builder()
@@ -396,7 +403,7 @@ impl Store {
             )))
             .update_expression(
                 "SET kind = :kind, company_id = :company, #u = :uuid, expires_ms = :ms, \
-                 expires_at = :ttl",
+                 expires_at = :ttl, password_set_at = :set",
             )
             .condition_expression("attribute_not_exists(PK)")
             .expression_attribute_names("#u", "uuid")
@@ -406,6 +413,8 @@ impl Store {
             .expression_attribute_values(":ms", n(expires_ms))
             // DynamoDB's TTL removes what nobody used, some time after it expired.
             .expression_attribute_values(":ttl", n(expires_ms / 1000 + 1))
+            // The password it was issued for: a password changed since ends it.
+            .expression_attribute_values(":set", n(password_set_at.unwrap_or(0)))
             .build()
             .map_err(build_error)?;
         Ok(TransactWriteItem::builder().update(update).build())
