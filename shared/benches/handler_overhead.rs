@@ -854,7 +854,7 @@ impl Fixture {
 /// The second step of a login with a TOTP (`login_second_step`): enrols and confirms a TOTP
 /// through the patch-profile handler and takes a challenge from a password-only login, each
 /// from the items the one before wrote; then serves the second step's `BatchGetItem` (the
-/// challenge, the factors, the profile) and its code attempt's `UpdateItem` (the factors, as
+/// challenge, the password credential, the factors, the profile) and its code attempt's `UpdateItem` (the factors, as
 /// `ALL_NEW` gives them).
 fn second_step_call(
     rt: &Runtime,
@@ -934,6 +934,8 @@ fn second_step_call(
     challenge_item["kind"] = json!({"S": "challenge"});
     challenge_item["uuid"] = json!({"S": uuid});
     challenge_item["expires_ms"] = json!({"N": (clock.clock().now_ms() + 300_000).to_string()});
+    // Bound to the password it was issued for: the step reads the credential beside it.
+    challenge_item["password_set_at"] = password_item["password_set_at"].clone();
 
     // The code attempt's answer: the factors counted once more, revision moved on.
     let mut counted = enrolled.clone();
@@ -954,7 +956,7 @@ fn second_step_call(
             (
                 BATCH_GET_ITEM,
                 quoted(profile_key),
-                json!({"Responses": {PROFILES_TABLE: [challenge_item, enrolled, profile_item]},
+                json!({"Responses": {PROFILES_TABLE: [challenge_item, password_item, enrolled, profile_item]},
                        "UnprocessedKeys": {}}),
             ),
             (

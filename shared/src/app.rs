@@ -30,9 +30,10 @@ pub struct App {
     pub mailer: Option<Mailer>,
     /// Only the search function has one (`CURSOR_KEY_SECRET_ARN`, or `CURSOR_KEY_FILE` locally).
     pub cursor_key: Option<crate::cursor::CursorKey>,
-    /// The key TOTP secrets are sealed with: only the functions that enrol or check second
-    /// factors have it (`FACTOR_KEY_SECRET_ARN`, or `FACTOR_KEY_FILE` locally).
-    pub factor_key: Option<FactorKey>,
+    /// The key TOTP secrets are sealed with (`FACTOR_KEY_SECRET_ARN`, or `FACTOR_KEY_FILE`
+    /// locally), read on first use: a login of a profile without a second factor never waits
+    /// for Secrets Manager, in its cold start or after.
+    factor_key: tokio::sync::OnceCell<FactorKey>,
 }
 
 impl App {
@@ -49,23 +50,41 @@ impl App {
             passwords,
             mailer: None,
             cursor_key: None,
-            factor_key: None,
+            factor_key: tokio::sync::OnceCell::new(),
         }
     }
 
+    /// The same app with its second-factor key given (tests, benchmarks) instead of read from
+    /// the environment on first use.
     pub fn with_factor_key(mut self, key: FactorKey) -> Self {
-        self.factor_key = Some(key);
+        self.factor_key = tokio::sync::OnceCell::new_with(Some(key));
         self
     }
 
-    /// The sealing key of second factors; a 500 where the deployment gave none.
-    pub fn factor_key(&self, resource: Resource) -> Result<&FactorKey, ApiError> {
-        self.factor_key.as_ref().ok_or_else(|| {
-            ApiError::internal(
-                resource,
-                "no second-factor key: set FACTOR_KEY_SECRET_ARN or FACTOR_KEY_FILE",
-            )
-        })
+    /// The sealing key of second factors, read once per instance on first use: a 500 where the
+    /// deployment names none (or a bad one), a 503 while Secrets Manager cannot be read (the
+    /// next request tries again).
+    pub async fn factor_key(&self, resource: Resource) -> Result<&FactorKey, ApiError> {
+        self.factor_key
+            .get_or_try_init(|| async {
+                let material = crate::secret_material::from_env(
+                    "FACTOR_KEY_FILE",
+                    "FACTOR_KEY_SECRET_ARN",
+                    "the second-factor key",
+                )
+                .await
+                .map_err(|cause| ApiError::unavailable(resource, cause))?
+                .ok_or_else(|| {
+                    ApiError::internal(
+                        resource,
+                        "no second-factor key: set FACTOR_KEY_SECRET_ARN or FACTOR_KEY_FILE",
+                    )
+                })?;
+                FactorKey::new(&material).map_err(|why| {
+                    ApiError::internal(resource, format!("the second-factor key: {why}"))
+                })
+            })
+            .await
     }
 
     pub fn with_cursor_key(mut self, key: crate::cursor::CursorKey) -> Self {
@@ -98,20 +117,9 @@ impl App {
             Some(mailer) => app.with_mailer(mailer),
             None => app,
         };
-        let app = match crate::cursor::CursorKey::from_env().await? {
+        // The second-factor key is read on first use (`App::factor_key`).
+        Ok(match crate::cursor::CursorKey::from_env().await? {
             Some(key) => app.with_cursor_key(key),
-            None => app,
-        };
-        let material = crate::secret_material::from_env(
-            "FACTOR_KEY_FILE",
-            "FACTOR_KEY_SECRET_ARN",
-            "the second-factor key",
-        )
-        .await?;
-        Ok(match material {
-            Some(material) => app.with_factor_key(
-                FactorKey::new(&material).map_err(|why| format!("the second-factor key: {why}"))?,
-            ),
             None => app,
         })
     }

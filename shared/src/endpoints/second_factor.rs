@@ -182,7 +182,7 @@ pub(super) async fn check_code(
         return Ok(Err(Reason::Locked));
     };
     let now = app.store.clock().now_seconds();
-    let key = app.factor_key(RESOURCE)?;
+    let key = app.factor_key(RESOURCE).await?;
     let checked = reserved
         .check(key, (company, id), code, now)
         .map_err(|cause| ApiError::internal(RESOURCE, cause))?;

@@ -212,7 +212,7 @@ async fn decide(
                 secret: TotpSecret::generate().map_err(internal)?,
                 params: TotpParams::default(),
             };
-            let key = app.factor_key(RESOURCE)?;
+            let key = app.factor_key(RESOURCE).await?;
             let sealed = SealedTotp::seal(&totp, key, company, id).map_err(internal)?;
             let data = json!({
                 "method": Method::Totp.as_str(),
@@ -243,7 +243,7 @@ async fn decide(
                 .as_ref()
                 .filter(|p| p.created_ms + PENDING_TTL_MS > now_ms)
                 .ok_or(ApiError::conflict(RESOURCE, NOT_PENDING))?;
-            let key = app.factor_key(RESOURCE)?;
+            let key = app.factor_key(RESOURCE).await?;
             let totp = pending.totp.open(key, company, id).map_err(internal)?;
             let Some(step) = totp.matching_step(code, now_ms / 1000) else {
                 return Err(refuse(app, company, trail, id, Reason::WrongCode).await);
