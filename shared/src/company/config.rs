@@ -4,7 +4,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    AuditSettings, LockoutPolicy, PasswordChangeSettings, PasswordPolicy, TwoFactorSettings,
+    AuditSettings, LockoutPolicy, PasskeySettings, PasswordChangeSettings, PasswordPolicy,
+    TwoFactorSettings,
 };
 use crate::domain::{CompanyId, ProfileField};
 
@@ -32,6 +33,9 @@ pub struct CompanyConfig {
     pub audit: AuditSettings,
     #[serde(default)]
     pub two_factor: TwoFactorSettings,
+    /// Absent: the company offers no passkeys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passkeys: Option<PasskeySettings>,
     /// When each (register type, information provider) pair was first introduced, in epoch
     /// milliseconds: kept by the store beside the configuration, never read from a file.
     #[serde(skip)]
@@ -341,6 +345,9 @@ impl CompanyConfig {
             );
         }
         errors.extend(self.two_factor.problems());
+        if let Some(passkeys) = &self.passkeys {
+            errors.extend(passkeys.problems());
+        }
         let change = &self.password_change;
         if change.token_ttl_seconds < 60 || change.token_ttl_seconds > 86_400 {
             errors.push("password_change.token_ttl_seconds: must be between 60 and 86400".into());

@@ -11,6 +11,6 @@ pub use config::{
 };
 pub use identifier::Identifier;
 pub use policies::{
-    AccessType, AuditSettings, LockoutPolicy, PasswordChangeSettings, PasswordPolicy,
-    TwoFactorSettings,
+    AccessType, AuditSettings, LockoutPolicy, PasskeySettings, PasswordChangeSettings,
+    PasswordPolicy, TwoFactorSettings, UserVerification,
 };

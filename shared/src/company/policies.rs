@@ -127,6 +127,99 @@ impl Default for AuditSettings {
     }
 }
 
+/// Whether an assertion must carry user verification (a PIN or a biometric on the device).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserVerification {
+    Required,
+    #[default]
+    Preferred,
+}
+
+/// Passkeys (API.md §5.16): the relying party the browser binds credentials to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeySettings {
+    /// The RP ID: the registrable domain (or `localhost`) credentials are scoped to.
+    pub rp_id: String,
+    /// The name the browser shows when it asks to create a passkey.
+    pub rp_name: String,
+    /// The exact origins whose pages may create and use passkeys.
+    pub origins: Vec<String>,
+    #[serde(default)]
+    pub user_verification: UserVerification,
+}
+
+impl PasskeySettings {
+    /// What the section's keys must agree on; each message names its key.
+    pub(super) fn problems(&self) -> Vec<String> {
+        let mut errors = Vec::new();
+        let rp_id = self.rp_id.as_str();
+        let label_ok = |label: &str| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        };
+        if rp_id.is_empty() || rp_id.len() > 253 || !rp_id.split('.').all(label_ok) {
+            errors.push(
+                "passkeys.rp_id: must be a domain in lower case (`example.com`, `localhost`), \
+                 without scheme, port or path"
+                    .into(),
+            );
+        }
+        if self.rp_name.trim().is_empty() || self.rp_name.chars().count() > 64 {
+            errors.push("passkeys.rp_name: must be 1-64 characters".into());
+        }
+        if self.origins.is_empty() || self.origins.len() > 10 {
+            errors.push("passkeys.origins: between 1 and 10 origins".into());
+        }
+        for (i, origin) in self.origins.iter().enumerate() {
+            if let Err(why) = check_origin(origin, rp_id) {
+                errors.push(format!("passkeys.origins[{i}]: `{origin}` {why}"));
+            }
+            if self.origins[..i].contains(origin) {
+                errors.push(format!("passkeys.origins[{i}]: `{origin}` appears twice"));
+            }
+        }
+        errors
+    }
+}
+
+/// An origin a browser would send for a page: `https://host[:port]` (or `http://` on
+/// `localhost`), whose host is the RP ID or one of its subdomains (WebAuthn's scoping rule).
+fn check_origin(origin: &str, rp_id: &str) -> Result<(), &'static str> {
+    let (scheme, rest) = origin
+        .split_once("://")
+        .ok_or("must be scheme://host[:port]")?;
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (rest, None),
+    };
+    if port.is_some_and(|p| p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return Err("has a port that is not a number");
+    }
+    if host.is_empty()
+        || !host
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+    {
+        return Err("must be exactly an origin: a lower-case host, no path, query or slash");
+    }
+    match scheme {
+        "https" => {}
+        "http" if host == "localhost" => {}
+        _ => return Err("must use https (http only on localhost)"),
+    }
+    if host != rp_id && !host.ends_with(&format!(".{rp_id}")) {
+        return Err("is not the rp_id nor one of its subdomains");
+    }
+    Ok(())
+}
+
 /// Second factors (API.md §5.15).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -225,6 +318,60 @@ impl TwoFactorSettings {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    fn passkeys(rp_id: &str, origins: &[&str]) -> PasskeySettings {
+        PasskeySettings {
+            rp_id: rp_id.into(),
+            rp_name: "Acme".into(),
+            origins: origins.iter().map(|o| (*o).to_owned()).collect(),
+            user_verification: UserVerification::default(),
+        }
+    }
+
+    #[test]
+    fn passkey_origins_are_exact_and_within_the_rp_id() {
+        let good = passkeys(
+            "example.com",
+            &["https://example.com", "https://login.example.com:8443"],
+        );
+        assert!(good.problems().is_empty(), "{:?}", good.problems());
+        let local = passkeys(
+            "localhost",
+            &["http://localhost:8080", "http://localhost:9001"],
+        );
+        assert!(local.problems().is_empty(), "{:?}", local.problems());
+        assert_eq!(local.user_verification, UserVerification::Preferred);
+        for (settings, wanted) in [
+            (passkeys("example.com", &["http://example.com"]), "https"),
+            (passkeys("example.com", &["https://evil.com"]), "subdomains"),
+            (
+                passkeys("example.com", &["https://notexample.com"]),
+                "subdomains",
+            ),
+            (
+                passkeys("example.com", &["https://example.com/login"]),
+                "exactly an origin",
+            ),
+            (passkeys("example.com", &["https://example.com:x"]), "port"),
+            (passkeys("example.com", &["example.com"]), "scheme://"),
+            (passkeys("example.com", &[]), "between 1 and 10"),
+            (
+                passkeys(
+                    "example.com",
+                    &["https://example.com", "https://example.com"],
+                ),
+                "twice",
+            ),
+            (
+                passkeys("https://example.com", &["https://example.com"]),
+                "rp_id",
+            ),
+            (passkeys("Example.com", &["https://example.com"]), "rp_id"),
+        ] {
+            let problems = settings.problems().join("; ");
+            assert!(problems.contains(wanted), "{settings:?}: {problems}");
+        }
+    }
 
     #[test]
     fn lockout_waits_double_from_the_fifth_failure_up_to_fifteen_minutes() {
