@@ -50,6 +50,27 @@ impl Profile {
         }
     }
 
+    /// The profile as the store sees it: its company and id, the second factor's lockout of
+    /// its company, and its factors as read now.
+    async fn as_stored(
+        &self,
+    ) -> (
+        idp_core::domain::CompanyId,
+        idp_core::domain::ProfileId,
+        idp_core::company::LockoutPolicy,
+        idp_core::store::FactorsRecord,
+    ) {
+        let company = idp_core::domain::CompanyId::parse(&self.company).unwrap();
+        let id = idp_core::domain::ProfileId::parse(&self.uuid).unwrap();
+        let config = self
+            .app
+            .company_config(&company, idp_core::Resource::Profile)
+            .await
+            .unwrap();
+        let record = self.app.store.second_factors(&company, id).await.unwrap();
+        (company, id, config.two_factor.lockout(), record.unwrap())
+    }
+
     async fn two_factor(&self, request: Value) -> (u16, Value) {
         self.two_factor_with(request, &token(&self.company)).await
     }
@@ -558,21 +579,7 @@ async fn one_code_in_concurrent_second_steps_logs_in_once() {
 async fn parallel_wrong_codes_never_pass_the_second_factors_limit() {
     let p = Profile::new(|_| {}).await;
     p.enrol().await;
-    let company = idp_core::domain::CompanyId::parse(&p.company).unwrap();
-    let id = idp_core::domain::ProfileId::parse(&p.uuid).unwrap();
-    let config = p
-        .app
-        .company_config(&company, idp_core::Resource::Profile)
-        .await
-        .unwrap();
-    let policy = config.two_factor.lockout();
-    let record = p
-        .app
-        .store
-        .second_factors(&company, id)
-        .await
-        .unwrap()
-        .unwrap();
+    let (company, id, policy, record) = p.as_stored().await;
     let tasks: Vec<_> = (0..30)
         .map(|_| {
             let (app, company, policy) = (Arc::clone(&p.app), company.clone(), policy.clone());
@@ -692,21 +699,7 @@ async fn a_code_counted_by_two_requests_is_spent_by_one() {
     let p = Profile::new(|_| {}).await;
     let (totp, _) = p.enrol().await;
     p.tick();
-    let company = idp_core::domain::CompanyId::parse(&p.company).unwrap();
-    let id = idp_core::domain::ProfileId::parse(&p.uuid).unwrap();
-    let config = p
-        .app
-        .company_config(&company, idp_core::Resource::Profile)
-        .await
-        .unwrap();
-    let policy = config.two_factor.lockout();
-    let record = p
-        .app
-        .store
-        .second_factors(&company, id)
-        .await
-        .unwrap()
-        .unwrap();
+    let (company, id, policy, record) = p.as_stored().await;
     let code = p.code(&totp, 0);
     let now = p.clock.clock().now_seconds();
     let key = test_factor_key();

@@ -522,19 +522,24 @@ pub fn function_logs() -> String {
 /// What an independent authenticator (Python's `pyotp`, in `.local/venv-vectors`) reads off an
 /// otpauth URI, and its codes of the given time steps.
 pub fn authenticator(uri: &str, steps: &[u64]) -> Value {
-    let python = std::env::var("IDP_VECTORS_PYTHON")
-        .unwrap_or_else(|_| format!("{REPO}/.local/venv-vectors/bin/python"));
     let script = "import json, sys, pyotp\n\
                   totp = pyotp.parse_uri(sys.argv[1])\n\
                   steps = [int(s) for s in sys.argv[2:]]\n\
                   print(json.dumps({'secret': totp.secret, 'issuer': totp.issuer, \
                   'name': totp.name, 'digits': totp.digits, 'interval': totp.interval, \
                   'codes': [totp.at(s * totp.interval) for s in steps]}))";
+    let mut args = vec!["-c".to_owned(), script.to_owned(), uri.to_owned()];
+    args.extend(steps.iter().map(u64::to_string));
+    serde_json::from_slice(&vectors_python(&args)).unwrap()
+}
+
+/// What the independent implementations' interpreter (`.local/venv-vectors`, or
+/// `$IDP_VECTORS_PYTHON`) prints when run with `args`; it must succeed.
+pub fn vectors_python(args: &[String]) -> Vec<u8> {
+    let python = std::env::var("IDP_VECTORS_PYTHON")
+        .unwrap_or_else(|_| format!("{REPO}/.local/venv-vectors/bin/python"));
     let out = std::process::Command::new(python)
-        .arg("-c")
-        .arg(script)
-        .arg(uri)
-        .args(steps.iter().map(u64::to_string))
+        .args(args)
         .output()
         .unwrap();
     assert!(
@@ -542,7 +547,7 @@ pub fn authenticator(uri: &str, steps: &[u64]) -> Value {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    out.stdout
 }
 
 /// The 30-second step of now, by this machine's clock (the functions run on the same one).

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::AttributeValue;
 use blackbox_tests::{
     Api, REPO, add_password, assert_consistent, authenticator, fresh_company, remember_secrets,
-    scan_everything, step_now, token,
+    scan_everything, step_now, token, vectors_python,
 };
 use idp_core::store::Tables;
 use serde_json::{Value, json};
@@ -32,18 +32,8 @@ struct Vector {
 /// Fresh vectors from the independent implementations (hashlib, crypt(3), bcrypt,
 /// argon2-cffi), made at test time with random salts.
 fn vectors() -> Vec<Vector> {
-    let python = std::env::var("IDP_VECTORS_PYTHON")
-        .unwrap_or_else(|_| format!("{REPO}/.local/venv-vectors/bin/python"));
-    let out = Command::new(python)
-        .arg(format!("{REPO}/tests/vectors/make_vectors.py"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let vectors: Vec<Vector> = serde_json::from_slice(&out.stdout).unwrap();
+    let out = vectors_python(&[format!("{REPO}/tests/vectors/make_vectors.py")]);
+    let vectors: Vec<Vector> = serde_json::from_slice(&out).unwrap();
     // Each password goes to the secret scan at the end of `make test` (logs, tables).
     let secrets = vectors.iter().map(|v| json!({ "password": v.password }));
     for secret in secrets {
