@@ -559,6 +559,20 @@ pub fn step_now() -> u64 {
         / 30
 }
 
+/// The current 30-second step, first waiting out a step's last 3 seconds: a code of the
+/// step returned (or of the one before it) is still inside the function's ±1 window when a
+/// request made now reaches it, however the two clocks fall against the boundary.
+pub fn settled_step() -> u64 {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    if seconds % 30 >= 27 {
+        std::thread::sleep(std::time::Duration::from_secs(31 - seconds % 30));
+    }
+    step_now()
+}
+
 /// Appends every secret of a JSON body (request or response) to `$IDP_SECRETS_FILE`: each
 /// `password`, `token`, `code`, `recovery_code(s)`, `challenge`, TOTP `secret` (with the forms
 /// its bytes would take if stored in the clear) and `otpauth_uri`, so the secret scan at the

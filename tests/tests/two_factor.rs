@@ -7,7 +7,7 @@
 
 use blackbox_tests::{
     Api, SEED_LOGIN_BODY, add_password, authenticator, create_seed_profile, fresh_company,
-    step_now, token,
+    settled_step, token,
 };
 use serde_json::{Value, json};
 
@@ -70,14 +70,7 @@ impl Session {
     /// spent. Near a step's end it waits for the next step, so the code is still in the
     /// window when the function checks it.
     fn fresh_code(&mut self, uri: &str) -> String {
-        let seconds = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        if seconds % 30 >= 27 {
-            std::thread::sleep(std::time::Duration::from_secs(31 - seconds % 30));
-        }
-        let step = (step_now() - 1).max(self.last_step + 1);
+        let step = (settled_step() - 1).max(self.last_step + 1);
         self.last_step = step;
         authenticator(uri, &[step])["codes"][0]
             .as_str()
