@@ -60,3 +60,22 @@ if ! cmp -s tests/issuer/package-lock.json "$LOCAL/issuer/package-lock.json" || 
 fi
 command -v java >/dev/null || { echo "install-tools: java is required (OpenJDK 17)" >&2; exit 1; }
 echo "install-tools: ok"
+# The passkey tests' browser driver (playwright-core, no browser download), from its lockfile.
+if ! cmp -s tests/browser/package-lock.json "$LOCAL/browser/package-lock.json" || [[ ! -d "$LOCAL/browser/node_modules/playwright-core" ]]; then
+  echo "install-tools: the browser driver (playwright-core $PLAYWRIGHT_CORE_VERSION)"
+  grep -q "\"playwright-core\": \"$PLAYWRIGHT_CORE_VERSION\"" tests/browser/package.json ||
+    { echo "install-tools: tests/browser/package.json does not pin playwright-core $PLAYWRIGHT_CORE_VERSION" >&2; exit 1; }
+  mkdir -p "$LOCAL/browser"
+  cp tests/browser/package.json tests/browser/package-lock.json "$LOCAL/browser/"
+  npm ci --silent --no-audit --no-fund --ignore-scripts --prefix "$LOCAL/browser" >/dev/null
+fi
+# The browser itself: Debian's Chromium (a browser download does not work here), when missing.
+if [[ ! -x /usr/bin/chromium ]]; then
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "install-tools: chromium (apt)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "install-tools: the passkey tests need /usr/bin/chromium: sudo apt-get install chromium" >&2
+    exit 1
+  fi
+fi

@@ -129,6 +129,11 @@ pub enum Reason {
     NotEnrolled,
     /// Another attempt on the same second factor was counted while this one was checked.
     ConcurrentAttempt,
+    /// A passkey's response that the relying party's checks refused (origin, challenge,
+    /// signature, flags, or a passkey the profile does not hold).
+    PasskeyNotVerified,
+    /// A passkey whose signature counter did not move forward: it may have been cloned.
+    CounterRegressed,
 }
 
 impl Reason {
@@ -151,6 +156,8 @@ impl Reason {
             Self::Reset => "reset",
             Self::NotEnrolled => "second_factor_not_enrolled",
             Self::ConcurrentAttempt => "concurrent_attempt",
+            Self::PasskeyNotVerified => "passkey_not_verified",
+            Self::CounterRegressed => "counter_regressed",
         }
     }
 }

@@ -14,6 +14,7 @@ pub enum Resource {
     ProfileEvents,
     CompanyEvents,
     TwoFactor,
+    PasskeyLogin,
 }
 
 impl Resource {
@@ -30,6 +31,7 @@ impl Resource {
             Self::ProfileEvents => "Profile Events",
             Self::CompanyEvents => "Company Events",
             Self::TwoFactor => "Two Factor",
+            Self::PasskeyLogin => "Passkey Login",
         }
     }
 }

@@ -21,7 +21,7 @@ pub struct Route {
 
 /// Every deployed route. Contract routes still being built are in `tests/tests/contract.rs`'s
 /// `BEING_BUILT`, not here.
-pub const ROUTES: [Route; 13] = [
+pub const ROUTES: [Route; 14] = [
     Route {
         method: "GET",
         path: "/v1/companies/{company_id}",
@@ -51,6 +51,12 @@ pub const ROUTES: [Route; 13] = [
         path: "/v1/companies/{company_id}/profiles/login",
         function: "login",
         summary: "Login With Password",
+    },
+    Route {
+        method: "POST",
+        path: "/v1/companies/{company_id}/profiles/login/passkey",
+        function: "login-passkey",
+        summary: "Login With a Passkey",
     },
     Route {
         method: "POST",

@@ -641,6 +641,12 @@ fn collect_secrets(value: &Value, found: &mut Vec<String>) {
                             found.push(code.replace('-', ""));
                         }
                     }
+                    // WebAuthn options (and the browser's responses) are public by design: their
+                    // `challenge` is a nonce the page sees, which the server keeps with the
+                    // ceremony's state. The opaque `challenge` and `enrolment` beside them are
+                    // the secrets.
+                    ("options" | "passkey_options" | "credential" | "passkey", _) => {}
+                    ("enrolment", Value::String(secret)) => found.push(secret.clone()),
                     _ => collect_secrets(inner, found),
                 }
             }

@@ -348,6 +348,12 @@ impl CompanyConfig {
         if let Some(passkeys) = &self.passkeys {
             errors.extend(passkeys.problems());
         }
+        if self.two_factor.offers(crate::two_factor::Method::Passkey) && self.passkeys.is_none() {
+            errors.push(
+                "two_factor.methods: passkey needs a passkeys section (rp_id, rp_name, origins)"
+                    .into(),
+            );
+        }
         let change = &self.password_change;
         if change.token_ttl_seconds < 60 || change.token_ttl_seconds > 86_400 {
             errors.push("password_change.token_ttl_seconds: must be between 60 and 86400".into());

@@ -30,8 +30,7 @@ const RESOURCE: Resource = Resource::Profile;
 
 pub const FAILED_LOGIN: &str = "Failed Login Attempt";
 pub const NO_LOGIN_FORM: &str = "Credentials do not match any login form of the company";
-pub const SECOND_STEP_SHAPE: &str =
-    "A second step sends the challenge with credentials holding one of totp or recovery_code";
+pub const SECOND_STEP_SHAPE: &str = "A second step sends the challenge with credentials holding one of totp, recovery_code or passkey";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -52,6 +51,12 @@ async fn login(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let config = app.company_config(&company, RESOURCE).await?;
     let trail = App::trail(actor, &config);
     if let Some(challenge) = &body.challenge {
+        if let (1, Some(response)) = (body.credentials.len(), body.credentials.get("passkey")) {
+            return second_factor::second_step_passkey(
+                app, &company, &config, &trail, challenge, response,
+            )
+            .await;
+        }
         let code = second_step_code(&body.credentials)?;
         return second_factor::second_step(app, &company, &config, &trail, challenge, code).await;
     }

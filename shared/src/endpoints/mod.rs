@@ -7,6 +7,7 @@ pub mod delete_profile;
 mod events;
 pub mod list_register_types;
 pub mod login;
+pub mod login_passkey;
 pub mod password_change;
 pub mod patch_profile;
 pub mod profile_events;

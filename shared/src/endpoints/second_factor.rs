@@ -20,7 +20,10 @@ use crate::envelope::{Resource, json_response};
 use crate::error::ApiError;
 use crate::profile::Profile;
 use crate::store::{CodeAttempt, LoginAfter, LoginEnd, LoginRecord, Spend, SpendOutcome};
-use crate::two_factor::{Challenge, Code, CodeCheck, CodeUse, SecondFactors, challenge};
+use crate::two_factor::passkey::{Assertion, Refusal};
+use crate::two_factor::{
+    Challenge, Code, CodeCheck, CodeUse, Method, RelyingParty, SecondFactors, challenge,
+};
 
 const RESOURCE: Resource = Resource::Profile;
 
@@ -28,6 +31,8 @@ pub const SECOND_FACTOR_REQUIRED: &str = "A second factor is required";
 pub const ENROLMENT_REQUIRED: &str =
     "A second factor must be enrolled before this profile can log in";
 pub const ONE_CODE: &str = "Send one of totp or recovery_code, not both";
+pub const PASSKEY_SHAPE: &str =
+    "credentials.passkey must be the browser's authentication response (credential.toJSON())";
 
 /// The second factor's code among the credentials, if any: `totp` or `recovery_code`.
 pub(super) fn code_in(credentials: &Map<String, Value>) -> Result<Option<Code<'_>>, ApiError> {
@@ -57,11 +62,23 @@ pub(super) async fn after_password(
     let id = record.profile.id;
     let Some(code) = code else {
         let challenge = Challenge::new(id).map_err(|cause| ApiError::internal(RESOURCE, cause))?;
+        // The profile's passkeys are asked for too: their options, and the state kept with
+        // the challenge.
+        let passkey = match relying_party(config)? {
+            Some(party) if !record.factors.passkeys.is_empty() => Some(
+                party
+                    .authentication(&record.factors.passkeys)
+                    .map_err(|cause| ApiError::internal(RESOURCE, cause))?,
+            ),
+            _ => None,
+        };
         let event = Event::success(EventType::TwoFactorChallenged, id, trail);
-        let after = LoginAfter::Challenge(&challenge, record.password_set_at);
+        let state = passkey.as_ref().map(|(_, state)| state.as_str());
+        let after = LoginAfter::Challenge(&challenge, record.password_set_at, state);
         finish(app, company, trail, password, after, &[event]).await?;
         tracing::info!(company = %company, profile = %id, "password right: second factor required");
-        return Ok(challenge_answer(&challenge, &record.factors));
+        let options = passkey.map(|(options, _)| options);
+        return Ok(challenge_answer(&challenge, &record.factors, options));
     };
     let spend = match check_code(app, company, config, id, &record.factors, code).await? {
         Ok(spend) => spend,
@@ -132,8 +149,136 @@ pub(super) async fn second_step(
     }
 }
 
-/// The 422 that asks for the second factor, with the challenge.
-fn challenge_answer(challenge: &Challenge, factors: &SecondFactors) -> Response<Body> {
+/// The second step that answers with a passkey: `challenge` and the browser's
+/// authentication response, checked against the options the challenge was issued with and the
+/// profile's passkeys as they are now.
+pub(super) async fn second_step_passkey(
+    app: &App,
+    company: &CompanyId,
+    config: &CompanyConfig,
+    trail: &Trail,
+    challenge: &str,
+    response: &Value,
+) -> Result<Response<Body>, ApiError> {
+    let Value::Object(_) = response else {
+        return Err(ApiError::bad_request(RESOURCE, PASSKEY_SHAPE));
+    };
+    let challenge = Challenge::parse(challenge);
+    let (id, digest) = match &challenge {
+        Some(challenge) => (challenge.profile, challenge.digest()),
+        None => (ProfileId::new_random(), "-".to_owned()),
+    };
+    let step = app.store.second_step(company, id, &digest).await?;
+    let party = relying_party(config)?;
+    let live = match (challenge, step.profile, step.passkey_state, party) {
+        (Some(challenge), Some(profile), Some(state), Some(party))
+            if step.challenge_live && !step.factors.passkeys.is_empty() =>
+        {
+            Some((challenge, profile, state, party))
+        }
+        (_, profile, ..) => {
+            let profile = profile.map(|p| p.id);
+            let event = Event::failure(EventType::TwoFactorFailed, profile, Reason::Expired, trail);
+            app.store.record(company, &event).await?;
+            None
+        }
+    };
+    let Some((challenge, profile, state, party)) = live else {
+        return Err(failed());
+    };
+    let asserted = PasskeyCheck {
+        party: &party,
+        state: &state,
+        response,
+    };
+    let spend = match check_passkey(app, company, config, id, &step.factors, asserted).await? {
+        Ok(spend) => spend,
+        Err(reason) => return refuse(app, company, trail, id, reason).await,
+    };
+    let events = success_events(id, profile.active, trail);
+    match app
+        .store
+        .spend_with_challenge(company, id, &challenge, &spend, &events)
+        .await?
+    {
+        SpendOutcome::Spent => logged_in(company, &with_factors(&profile, &spend.next), false),
+        SpendOutcome::Raced(now) => refuse(app, company, trail, id, raced(&now, &spend, app)).await,
+        SpendOutcome::ChallengeGone => refuse(app, company, trail, id, Reason::Expired).await,
+    }
+}
+
+/// The company's relying party, when it offers passkeys.
+pub(super) fn relying_party(config: &CompanyConfig) -> Result<Option<RelyingParty>, ApiError> {
+    match &config.passkeys {
+        Some(settings) if config.two_factor.offers(Method::Passkey) => RelyingParty::new(settings)
+            .map(Some)
+            .map_err(|cause| ApiError::internal(RESOURCE, cause)),
+        _ => Ok(None),
+    }
+}
+
+/// A passkey response to check: the relying party, the ceremony's kept state, the response.
+pub(super) struct PasskeyCheck<'a> {
+    pub party: &'a RelyingParty,
+    pub state: &'a str,
+    pub response: &'a Value,
+}
+
+/// Counts the attempt, then verifies the passkey's response against the factors as counted
+/// (as [`check_code`] does for codes): the passkey to spend (its counter moved on), or why
+/// not.
+pub(super) async fn check_passkey(
+    app: &App,
+    company: &CompanyId,
+    config: &CompanyConfig,
+    id: ProfileId,
+    factors: &SecondFactors,
+    check: PasskeyCheck<'_>,
+) -> Result<Result<Spend, Reason>, ApiError> {
+    let policy = config.two_factor.lockout();
+    let attempt = app
+        .store
+        .reserve_code_attempt(company, id, factors, &policy)
+        .await?;
+    let CodeAttempt::Reserved(reserved) = attempt else {
+        return Ok(Err(Reason::Locked));
+    };
+    let Some(assertion) = Assertion::parse(check.response) else {
+        return Ok(Err(Reason::PasskeyNotVerified));
+    };
+    let now = app.store.clock().now_ms();
+    let verified = check
+        .party
+        .verify(&assertion, check.state, &reserved.passkeys, now);
+    Ok(match verified {
+        Ok(asserted) => {
+            let used = CodeUse::Passkey(Box::new(asserted.passkey));
+            Ok(Spend {
+                next: reserved.after(&used),
+                reserved: *reserved,
+                used,
+            })
+        }
+        Err(Refusal::CounterRegressed) => Err(Reason::CounterRegressed),
+        Err(Refusal::NotVerified) => Err(Reason::PasskeyNotVerified),
+    })
+}
+
+/// The 422 that asks for the second factor, with the challenge (and the request options of
+/// the profile's passkeys, when it has any).
+fn challenge_answer(
+    challenge: &Challenge,
+    factors: &SecondFactors,
+    passkey_options: Option<Value>,
+) -> Response<Body> {
+    let mut data = json!({
+        "challenge": challenge.encode().as_str(),
+        "methods": factors.login_methods(),
+        "expires_in": challenge::TTL_SECONDS,
+    });
+    if let Some(options) = passkey_options {
+        data["passkey_options"] = options;
+    }
     json_response(
         422,
         &json!({
@@ -141,11 +286,7 @@ fn challenge_answer(challenge: &Challenge, factors: &SecondFactors) -> Response<
             "resource": RESOURCE.as_str(),
             "message": "Second Factor Required",
             "errors": SECOND_FACTOR_REQUIRED,
-            "data": {
-                "challenge": challenge.encode().as_str(),
-                "methods": factors.login_methods(),
-                "expires_in": challenge::TTL_SECONDS,
-            },
+            "data": data,
         }),
     )
 }
@@ -199,7 +340,7 @@ pub(super) async fn check_code(
 
 /// Why a spend lost its race: the factors locked, or the code spent by the other request, or
 /// only another attempt counted in between.
-fn raced(now: &SecondFactors, spend: &Spend, app: &App) -> Reason {
+pub(super) fn raced(now: &SecondFactors, spend: &Spend, app: &App) -> Reason {
     if now.is_locked(app.store.clock().now_ms()) {
         return Reason::Locked;
     }
@@ -209,6 +350,11 @@ fn raced(now: &SecondFactors, spend: &Spend, app: &App) -> Reason {
             .recovery
             .as_ref()
             .is_some_and(|recovery| recovery.hashes.contains(hash)),
+        // Another request with the same counter got there first.
+        CodeUse::Passkey(used) => now
+            .passkeys
+            .iter()
+            .any(|p| p.id == used.id && used.counter > 0 && p.counter >= used.counter),
     };
     if spent {
         Reason::ReplayedCode
@@ -218,7 +364,7 @@ fn raced(now: &SecondFactors, spend: &Spend, app: &App) -> Reason {
 }
 
 /// Records a failed second factor and answers the uniform 422.
-async fn refuse(
+pub(super) async fn refuse(
     app: &App,
     company: &CompanyId,
     trail: &Trail,
@@ -245,7 +391,7 @@ pub(super) async fn record_refusal(
 }
 
 /// A passed second factor: its event and the login's.
-fn success_events(id: ProfileId, active: bool, trail: &Trail) -> [Event; 2] {
+pub(super) fn success_events(id: ProfileId, active: bool, trail: &Trail) -> [Event; 2] {
     let login = if active {
         Event::success(EventType::LoginSucceeded, id, trail)
     } else {
@@ -258,7 +404,7 @@ fn success_events(id: ProfileId, active: bool, trail: &Trail) -> [Event; 2] {
 }
 
 /// The profile as it is once the code is spent (a recovery code fewer).
-fn with_factors(profile: &Profile, factors: &SecondFactors) -> Profile {
+pub(super) fn with_factors(profile: &Profile, factors: &SecondFactors) -> Profile {
     Profile {
         two_factor_authentication: factors.summary(),
         ..profile.clone()

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::PROFILE_NOT_ACTIVE;
-use super::second_factor::{check_code, record_refusal};
+use super::second_factor::{check_code, record_refusal, relying_party};
 use crate::app::App;
 use crate::audit::{Actor, Event, EventType, Reason, Trail};
 use crate::company::CompanyConfig;
@@ -23,8 +23,9 @@ use crate::error::{ApiError, InResource};
 use crate::request::{from_object, profile_id};
 use crate::store::{FactorsRecord, SaveOutcome};
 use crate::two_factor::{
-    Code, EnrolledTotp, Method, PENDING_TTL_MS, PendingTotp, RecoveryCode, RecoveryCodes,
-    SealedTotp, SecondFactors, Totp, TotpParams, TotpSecret, new_id, recovery,
+    Challenge, Code, EnrolledTotp, Method, PENDING_TTL_MS, PendingTotp, RecoveryCode,
+    RecoveryCodes, SealedTotp, SecondFactors, Totp, TotpParams, TotpSecret, challenge, new_id,
+    passkey, recovery,
 };
 
 const RESOURCE: Resource = Resource::TwoFactor;
@@ -36,7 +37,19 @@ pub const INVALID_CODE: &str = "The code is not valid";
 pub const NOT_OFFERED: &str = "Two factor method not offered by the company";
 pub const UNKNOWN_ACTION: &str =
     "two_factor.action must be one of enrol, confirm, remove, regenerate or reset";
-pub const UNKNOWN_METHOD: &str = "two_factor.method must be one of totp or recovery_codes";
+pub const UNKNOWN_METHOD: &str = "two_factor.method must be one of totp, recovery_codes or passkey";
+pub const PASSKEY_NOT_VERIFIED: &str = "The passkey could not be verified";
+pub const TOO_MANY_PASSKEYS: &str = "A profile may hold at most 10 passkeys";
+const PASSKEY_FIELDS: &str = "two_factor.enrolment, name, credential and id are for passkeys";
+const PASSKEY_ACTION_FIELDS: &str = "two_factor: a passkey's enrol takes no other field, \
+     confirm takes enrolment, name and credential, remove takes id and code";
+const ENROLMENT_REQUIRED: &str = "two_factor.enrolment is required: the enrolment enrol gave";
+const PASSKEY_NAME: &str = "two_factor.name is required: 1-64 characters, no control characters";
+const PASSKEY_CREDENTIAL: &str =
+    "two_factor.credential is required: the browser's registration response (credential.toJSON())";
+const PASSKEY_ID: &str = "two_factor.id is required: the passkey's id in two_factor_authentication";
+const PASSKEY_REMOVE_CODE: &str =
+    "two_factor.code is required: a current TOTP code or a recovery code";
 
 /// A change read and written this many times at most while others keep writing in between.
 const STALE_RETRIES: u32 = 8;
@@ -57,6 +70,18 @@ struct TwoFactorRequest {
     method: Option<String>,
     #[serde(default)]
     code: Option<String>,
+    /// A passkey enrolment's challenge (`confirm`).
+    #[serde(default)]
+    enrolment: Option<String>,
+    /// A new passkey's name (`confirm`).
+    #[serde(default)]
+    name: Option<String>,
+    /// The browser's registration response (`confirm`).
+    #[serde(default)]
+    credential: Option<Value>,
+    /// The passkey's factor id (`remove`).
+    #[serde(default)]
+    id: Option<String>,
 }
 
 /// What the caller asked for, checked for shape.
@@ -67,6 +92,17 @@ enum Action {
     Remove(String),
     Regenerate(String),
     Reset,
+    EnrolPasskey,
+    ConfirmPasskey(PasskeyConfirmation),
+    RemovePasskey { id: String, code: String },
+}
+
+/// `confirm` of a passkey: its enrolment's challenge, its name and the registration response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PasskeyConfirmation {
+    enrolment: String,
+    name: String,
+    credential: Value,
 }
 
 impl Action {
@@ -94,9 +130,20 @@ impl Action {
             Some(_) => Err(bad(match wanted {
                 Method::Totp => "two_factor.method of this action must be totp",
                 Method::RecoveryCodes => "two_factor.method of regenerate must be recovery_codes",
+                Method::Passkey => "two_factor.method of this action must be passkey",
             })),
             None => Err(bad("two_factor.method is required")),
         };
+        if method == Some(Method::Passkey) {
+            return Self::parse_passkey(request);
+        }
+        if request.enrolment.is_some()
+            || request.name.is_some()
+            || request.credential.is_some()
+            || request.id.is_some()
+        {
+            return Err(bad(PASSKEY_FIELDS));
+        }
         match request.action.as_str() {
             "enrol" => want(Method::Totp, no_code(Self::Enrol)?),
             "confirm" => want(Method::Totp, Self::Confirm(code()?)),
@@ -108,9 +155,73 @@ impl Action {
         }
     }
 
+    /// A passkey's action: `enrol`, `confirm` (enrolment, name, credential) or `remove` (id,
+    /// code).
+    fn parse_passkey(request: &TwoFactorRequest) -> Result<Self, ApiError> {
+        let bad = |sentence: &'static str| ApiError::bad_request(RESOURCE, sentence);
+        let text = |value: &Option<String>, max: usize, sentence: &'static str| {
+            value
+                .clone()
+                .filter(|v| !v.trim().is_empty() && v.chars().count() <= max)
+                .filter(|v| !v.chars().any(char::is_control))
+                .ok_or(bad(sentence))
+        };
+        let only = |allowed: [bool; 5]| {
+            let sent = [
+                request.code.is_some(),
+                request.enrolment.is_some(),
+                request.name.is_some(),
+                request.credential.is_some(),
+                request.id.is_some(),
+            ];
+            if sent
+                .iter()
+                .zip(allowed)
+                .any(|(sent, allowed)| *sent && !allowed)
+            {
+                return Err(bad(PASSKEY_ACTION_FIELDS));
+            }
+            Ok(())
+        };
+        match request.action.as_str() {
+            "enrol" => {
+                only([false; 5])?;
+                Ok(Self::EnrolPasskey)
+            }
+            "confirm" => {
+                only([false, true, true, true, false])?;
+                let credential = match &request.credential {
+                    Some(credential @ Value::Object(_)) => credential.clone(),
+                    _ => return Err(bad(PASSKEY_CREDENTIAL)),
+                };
+                Ok(Self::ConfirmPasskey(PasskeyConfirmation {
+                    enrolment: text(&request.enrolment, 128, ENROLMENT_REQUIRED)?,
+                    name: text(&request.name, passkey::MAX_NAME_CHARS, PASSKEY_NAME)?
+                        .trim()
+                        .to_owned(),
+                    credential,
+                }))
+            }
+            "remove" => {
+                only([true, false, false, false, true])?;
+                Ok(Self::RemovePasskey {
+                    id: text(&request.id, 64, PASSKEY_ID)?,
+                    code: text(&request.code, 64, PASSKEY_REMOVE_CODE)?,
+                })
+            }
+            "regenerate" | "reset" => Err(bad(
+                "two_factor.method of regenerate must be recovery_codes, and reset takes none",
+            )),
+            _ => Err(bad(UNKNOWN_ACTION)),
+        }
+    }
+
     /// The method the company must offer for this action.
     fn method(&self) -> Option<Method> {
         match self {
+            Self::EnrolPasskey | Self::ConfirmPasskey(_) | Self::RemovePasskey { .. } => {
+                Some(Method::Passkey)
+            }
             Self::Enrol | Self::Confirm(_) | Self::Remove(_) => Some(Method::Totp),
             Self::Regenerate(_) => Some(Method::RecoveryCodes),
             Self::Reset => None,
@@ -126,6 +237,8 @@ struct Change {
     data: Value,
     /// The factors as the change read them (a counted code attempt moves them on).
     base: Option<SecondFactors>,
+    /// A passkey enrolment's challenge, used up by the change's write.
+    enrolment: Option<Challenge>,
 }
 
 /// The request of an authorized `company`, whose body was read as a JSON object with
@@ -153,6 +266,9 @@ pub(super) async fn two_factor(
         return Err(ApiError::Forbidden);
     }
     let trail = App::trail(actor, &config);
+    if action == Action::EnrolPasskey {
+        return enrol_passkey(app, &company, &config, id).await;
+    }
     for _ in 0..STALE_RETRIES {
         let record = app
             .store
@@ -168,12 +284,25 @@ pub(super) async fn two_factor(
             factors: change.base.clone().unwrap_or(record.factors),
             ..record
         };
-        match app
-            .store
-            .save_second_factors(&company, &record, &change.next, &change.events)
-            .await
-            .in_resource(RESOURCE)?
-        {
+        let saved = match &change.enrolment {
+            Some(enrolment) => {
+                app.store
+                    .save_enrolled_passkey(
+                        &company,
+                        &record,
+                        &change.next,
+                        &change.events,
+                        enrolment,
+                    )
+                    .await
+            }
+            None => {
+                app.store
+                    .save_second_factors(&company, &record, &change.next, &change.events)
+                    .await
+            }
+        };
+        match saved.in_resource(RESOURCE)? {
             SaveOutcome::Saved => {
                 tracing::info!(company = %company, profile = %id, action = change.message, "second factors changed");
                 return Ok(success(200, RESOURCE, Some(change.data), change.message));
@@ -232,6 +361,7 @@ async fn decide(
                 message: "Pending",
                 data,
                 base: None,
+                enrolment: None,
             })
         }
         Action::Confirm(code) => {
@@ -265,6 +395,7 @@ async fn decide(
                 events: vec![Event::success(EventType::TwoFactorEnrolled, id, trail)],
                 message: "Enrolled",
                 base: None,
+                enrolment: None,
             })
         }
         Action::Remove(code) => {
@@ -276,26 +407,61 @@ async fn decide(
                     Ok(spend) => spend,
                     Err(reason) => return Err(refuse(app, company, trail, id, reason).await),
                 };
-            // The last factor gone, the recovery codes go with it (and the count the code
-            // cleared).
-            let next = SecondFactors::default();
+            let next = without_factor(SecondFactors {
+                totp: None,
+                ..spend.next.clone()
+            });
             Ok(Change {
                 data: json!({ "two_factor_authentication": next.summary() }),
                 next,
                 events: vec![Event::success(EventType::TwoFactorRemoved, id, trail)],
                 message: "Removed",
                 base: Some(spend.reserved),
+                enrolment: None,
             })
         }
-        Action::Regenerate(code) => {
-            if factors.totp.is_none() {
+        Action::RemovePasskey { id: passkey, code } => {
+            if !factors.passkeys.iter().any(|p| p.id == *passkey) {
                 return Err(ApiError::conflict(RESOURCE, NOT_ENROLLED));
             }
             let spend =
-                match check_code(app, company, config, id, factors, Code::Totp(code)).await? {
+                match check_code(app, company, config, id, factors, Code::Either(code)).await? {
                     Ok(spend) => spend,
                     Err(reason) => return Err(refuse(app, company, trail, id, reason).await),
                 };
+            let mut next = spend.next.clone();
+            next.passkeys.retain(|p| p.id != *passkey);
+            let next = without_factor(next);
+            Ok(Change {
+                data: json!({ "two_factor_authentication": next.summary() }),
+                next,
+                events: vec![Event::success(EventType::TwoFactorRemoved, id, trail)],
+                message: "Removed",
+                base: Some(spend.reserved),
+                enrolment: None,
+            })
+        }
+        Action::ConfirmPasskey(confirmation) => {
+            confirm_passkey(app, company, config, trail, record, confirmation).await
+        }
+        Action::EnrolPasskey => Err(ApiError::internal(
+            RESOURCE,
+            "a passkey's enrol writes no factors: answered before",
+        )),
+        Action::Regenerate(code) => {
+            if !factors.is_enrolled() {
+                return Err(ApiError::conflict(RESOURCE, NOT_ENROLLED));
+            }
+            // The current TOTP code; a profile with passkeys alone proves itself with one of
+            // the codes being replaced.
+            let code = match factors.totp {
+                Some(_) => Code::Totp(code),
+                None => Code::Recovery(code),
+            };
+            let spend = match check_code(app, company, config, id, factors, code).await? {
+                Ok(spend) => spend,
+                Err(reason) => return Err(refuse(app, company, trail, id, reason).await),
+            };
             let mut next = spend.next.clone();
             let issued = issue_codes(&mut next, id, now_ms, true).map_err(internal)?;
             Ok(Change {
@@ -308,6 +474,7 @@ async fn decide(
                 )],
                 message: "Regenerated",
                 base: Some(spend.reserved),
+                enrolment: None,
             })
         }
         Action::Reset => {
@@ -322,9 +489,117 @@ async fn decide(
                 events: vec![event],
                 message: "Removed",
                 base: None,
+                enrolment: None,
             })
         }
     }
+}
+
+/// The factors once one is removed: when none is left, the recovery codes (and what else
+/// was kept) go too.
+fn without_factor(next: SecondFactors) -> SecondFactors {
+    if next.is_enrolled() {
+        next
+    } else {
+        SecondFactors::default()
+    }
+}
+
+/// A passkey's `enrol`: creation options for the profile (its passkeys excluded), the
+/// ceremony's state kept with a new enrolment challenge for 5 minutes. Nothing of the factors
+/// changes until `confirm`.
+async fn enrol_passkey(
+    app: &App,
+    company: &CompanyId,
+    config: &CompanyConfig,
+    id: ProfileId,
+) -> Result<Response<Body>, ApiError> {
+    let internal = |cause: String| ApiError::internal(RESOURCE, cause);
+    let party = relying_party(config)?.ok_or(ApiError::bad_request(RESOURCE, NOT_OFFERED))?;
+    let record = app
+        .store
+        .second_factors(company, id)
+        .await
+        .in_resource(RESOURCE)?
+        .ok_or(ApiError::not_found(Resource::Profile))?;
+    if !record.profile.active {
+        return Err(ApiError::conflict(Resource::Profile, PROFILE_NOT_ACTIVE));
+    }
+    if record.factors.passkeys.len() >= passkey::MAX_PER_PROFILE {
+        return Err(ApiError::conflict(RESOURCE, TOO_MANY_PASSKEYS));
+    }
+    let account = label(&record);
+    let (options, state) = party
+        .registration(id, (&account, &account), &record.factors.passkeys)
+        .map_err(internal)?;
+    let enrolment = Challenge::new(id).map_err(internal)?;
+    app.store
+        .put_passkey_enrolment(company, &enrolment, &state)
+        .await
+        .in_resource(RESOURCE)?;
+    tracing::info!(company = %company, profile = %id, "passkey enrolment started");
+    let data = json!({
+        "method": Method::Passkey.as_str(),
+        "enrolment": enrolment.encode().as_str(),
+        "options": options,
+        "expires_in": challenge::TTL_SECONDS,
+    });
+    Ok(success(200, RESOURCE, Some(data), "Pending"))
+}
+
+/// A passkey's `confirm`: the registration response verified against the state its
+/// enrolment kept; the passkey joins the factors (with recovery codes, when it is the first),
+/// and the enrolment is used up by the same write.
+async fn confirm_passkey(
+    app: &App,
+    company: &CompanyId,
+    config: &CompanyConfig,
+    trail: &Trail,
+    record: &FactorsRecord,
+    confirmation: &PasskeyConfirmation,
+) -> Result<Change, ApiError> {
+    let id = record.profile.id;
+    let factors = &record.factors;
+    let internal = |cause: String| ApiError::internal(RESOURCE, cause);
+    let party = relying_party(config)?.ok_or(ApiError::bad_request(RESOURCE, NOT_OFFERED))?;
+    let enrolment = Challenge::parse(&confirmation.enrolment)
+        .filter(|enrolment| enrolment.profile == id)
+        .ok_or(ApiError::conflict(RESOURCE, NOT_PENDING))?;
+    let state = app
+        .store
+        .passkey_enrolment(company, id, &enrolment)
+        .await
+        .in_resource(RESOURCE)?
+        .ok_or(ApiError::conflict(RESOURCE, NOT_PENDING))?;
+    if factors.passkeys.len() >= passkey::MAX_PER_PROFILE {
+        return Err(ApiError::conflict(RESOURCE, TOO_MANY_PASSKEYS));
+    }
+    let now_ms = app.store.clock().now_ms();
+    let registered = party.register(
+        &confirmation.credential,
+        &state,
+        (&confirmation.name, now_ms),
+        &factors.passkeys,
+    );
+    let Ok(passkey) = registered else {
+        return Err(
+            match record_refusal(app, company, trail, id, Reason::PasskeyNotVerified).await {
+                Ok(()) => ApiError::unprocessable(RESOURCE, PASSKEY_NOT_VERIFIED),
+                Err(err) => err.or_resource(RESOURCE),
+            },
+        );
+    };
+    let mut next = factors.clone();
+    next.passkeys.push(passkey);
+    let issued = issue_codes(&mut next, id, now_ms, false).map_err(internal)?;
+    Ok(Change {
+        data: enrolled_data(&next, &issued),
+        next,
+        events: vec![Event::success(EventType::TwoFactorEnrolled, id, trail)],
+        message: "Enrolled",
+        base: None,
+        enrolment: Some(enrolment),
+    })
 }
 
 /// Gives `next` a new set of recovery codes when it has none (or `always`): the codes to show.

@@ -134,8 +134,9 @@ pub enum LoginAfter<'a> {
     /// Nothing: the password was all the login needed (or the rest failed).
     Nothing,
     /// A second factor is still to come: its challenge, bound to the password as it is now
-    /// (`LoginRecord::password_set_at`), so that a password change ends it.
-    Challenge(&'a Challenge, Option<u64>),
+    /// (`LoginRecord::password_set_at`), so that a password change ends it, with the passkey
+    /// ceremony's state when the profile has passkeys.
+    Challenge(&'a Challenge, Option<u64>, Option<&'a str>),
     /// The second factor came with the password: the code to spend.
     Spend(&'a Spend),
 }
@@ -459,8 +460,8 @@ impl Store {
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
         Ok(match after {
             LoginAfter::Nothing => Vec::new(),
-            LoginAfter::Challenge(challenge, password_set_at) => {
-                vec![self.challenge_write(company, challenge, password_set_at)?]
+            LoginAfter::Challenge(challenge, password_set_at, passkey_state) => {
+                vec![self.challenge_write(company, challenge, password_set_at, passkey_state)?]
             }
             LoginAfter::Spend(spend) => self.spend_writes(company, id, spend)?,
         })

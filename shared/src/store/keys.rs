@@ -37,6 +37,15 @@ pub fn challenge(digest: &str) -> String {
     format!("token#challenge#{digest}")
 }
 
+/// `PK` of a passwordless login's challenge: the company's, not a profile's (nobody is known
+/// when it is issued), by the hash of its secret; `SK` is [`RESERVATION`]'s sibling `challenge`.
+pub fn passkey_login(company: &CompanyId, digest: &str) -> String {
+    format!("company#{company}#passkey-login#{digest}")
+}
+
+/// `SK` of a passwordless login's challenge.
+pub const PASSKEY_LOGIN: &str = "challenge";
+
 /// `SK` of an identifier reservation (its own partition).
 pub const RESERVATION: &str = "reservation";
 

@@ -21,6 +21,7 @@ pub mod index;
 mod keys;
 mod lifecycle;
 mod migration;
+mod passkeys;
 mod profiles;
 mod search;
 mod second_factor;
@@ -38,6 +39,7 @@ pub use lifecycle::{EraseOutcome, UpdateOutcome, Versioned};
 pub use migration::{
     EXPORT_PAGE, ExportedProfile, ImportOutcome, ShardPosition, export_shards, import_items,
 };
+pub use passkeys::PasskeyLogin;
 pub use profiles::{CreateOutcome, NewProfile, new_profile_items};
 pub use search::{
     EXAMINE_EXTRA, EXAMINE_PER_ENTRY, SearchCost, SearchPage, SearchQuery, examine_budget,

@@ -28,8 +28,8 @@ use crate::company::LockoutPolicy;
 use crate::domain::{CompanyId, ProfileId};
 use crate::profile::Profile;
 use crate::two_factor::{
-    Challenge, CodeUse, EnrolledTotp, PendingTotp, RecoveryCodes, SealedTotp, SecondFactors,
-    TotpAlgorithm, TotpParams, challenge,
+    Challenge, CodeUse, EnrolledPasskey, EnrolledTotp, PendingTotp, RecoveryCodes, SealedTotp,
+    SecondFactors, TotpAlgorithm, TotpParams, challenge,
 };
 
 /// A code attempt's count is compared and set in one conditional write; a race with another
@@ -88,6 +88,8 @@ pub enum SpendOutcome {
 #[derive(Debug, Clone)]
 pub struct SecondStep {
     pub challenge_live: bool,
+    /// The passkey ceremony's state kept with the challenge (when the profile had passkeys).
+    pub passkey_state: Option<String>,
     pub profile: Option<Profile>,
     pub factors: SecondFactors,
 }
@@ -123,6 +125,21 @@ impl Store {
         next: &SecondFactors,
         events: &[Event],
     ) -> Result<SaveOutcome, StoreError> {
+        self.save_second_factors_using(company, record, next, events, None)
+            .await
+    }
+
+    /// [`Store::save_second_factors`], also using up the challenge item of `challenge_key`
+    /// (a passkey enrolment's) in the same transaction: a challenge used or expired meanwhile
+    /// is [`SaveOutcome::Stale`], and the caller reads again.
+    pub(super) async fn save_second_factors_using(
+        &self,
+        company: &CompanyId,
+        record: &FactorsRecord,
+        next: &SecondFactors,
+        events: &[Event],
+        challenge_key: Option<Item>,
+    ) -> Result<SaveOutcome, StoreError> {
         let id = record.profile.id;
         let profile = Update::builder()
             .table_name(&self.tables.profiles)
@@ -140,6 +157,9 @@ impl Store {
             TransactWriteItem::builder().update(profile).build(),
             self.factors_write(company, id, record.factors.revision, next)?,
         ];
+        if let Some(challenge_key) = challenge_key {
+            writes.push(self.mark_used(challenge_key)?);
+        }
         for event in events {
             writes.push(self.event_put(company, event)?);
         }
@@ -228,11 +248,48 @@ impl Store {
     ) -> Result<SecondStep, StoreError> {
         let partition = keys::profile(company, id);
         let challenge_sk = keys::challenge(digest);
+        let items = self
+            .read_items(vec![
+                key(&partition, &challenge_sk),
+                key(&partition, keys::PASSWORD),
+                key(&partition, keys::SECOND_FACTOR),
+                key(&partition, keys::PROFILE),
+            ])
+            .await?;
+        let now = self.clock.now_ms();
+        let sk_of = |sk: &str| items.iter().find(|item| get_s(item, keys::SK) == Some(sk));
+        let password_set_at = sk_of(keys::PASSWORD)
+            .and_then(|item| number(item, "password_set_at"))
+            .unwrap_or(0);
+        let challenge_item = sk_of(&challenge_sk);
+        let passkey_state = challenge_item
+            .and_then(|item| get_s(item, "passkey_state"))
+            .map(str::to_owned);
+        let challenge_live = challenge_item.is_some_and(|item| {
+            get_s(item, "kind") == Some("challenge")
+                && get_s(item, "uuid") == Some(id.to_string().as_str())
+                && number(item, "expires_ms").is_some_and(|at| at > now)
+                && !item.contains_key("used_at")
+                && number(item, "password_set_at") == Some(password_set_at)
+        });
+        let collection = super::profiles::Collection::from_items(items);
+        Ok(SecondStep {
+            challenge_live,
+            passkey_state,
+            profile: collection
+                .profile
+                .as_ref()
+                .map(profile_from_item)
+                .transpose()?,
+            factors: factors_from(collection.second_factor.as_ref())?,
+        })
+    }
+
+    /// The items of `wanted` that exist, in one strongly consistent `BatchGetItem` (a few small
+    /// items: one request unless DynamoDB hands keys back under load).
+    pub(super) async fn read_items(&self, wanted: Vec<Item>) -> Result<Vec<Item>, StoreError> {
         let wanted = KeysAndAttributes::builder()
-            .keys(key(&partition, &challenge_sk))
-            .keys(key(&partition, keys::PASSWORD))
-            .keys(key(&partition, keys::SECOND_FACTOR))
-            .keys(key(&partition, keys::PROFILE))
+            .set_keys(Some(wanted))
             .consistent_read(true)
             .build()
             .map_err(build_error)?;
@@ -242,7 +299,6 @@ impl Store {
                 .into_iter()
                 .collect::<std::collections::HashMap<_, _>>(),
         );
-        // Three small items: one request unless DynamoDB hands keys back under load.
         for attempt in 0..ATTEMPT_RETRIES {
             let Some(request) = pending.take().filter(|keys| !keys.is_empty()) else {
                 break;
@@ -262,31 +318,9 @@ impl Store {
             }
         }
         if pending.is_some() {
-            return Err(StoreError::Unavailable(
-                "the second step's items were not read".into(),
-            ));
+            return Err(StoreError::Unavailable("the items were not read".into()));
         }
-        let now = self.clock.now_ms();
-        let sk_of = |sk: &str| items.iter().find(|item| get_s(item, keys::SK) == Some(sk));
-        let password_set_at = sk_of(keys::PASSWORD)
-            .and_then(|item| number(item, "password_set_at"))
-            .unwrap_or(0);
-        let challenge_live = sk_of(&challenge_sk).is_some_and(|item| {
-            get_s(item, "uuid") == Some(id.to_string().as_str())
-                && number(item, "expires_ms").is_some_and(|at| at > now)
-                && !item.contains_key("used_at")
-                && number(item, "password_set_at") == Some(password_set_at)
-        });
-        let collection = super::profiles::Collection::from_items(items);
-        Ok(SecondStep {
-            challenge_live,
-            profile: collection
-                .profile
-                .as_ref()
-                .map(profile_from_item)
-                .transpose()?,
-            factors: factors_from(collection.second_factor.as_ref())?,
-        })
+        Ok(items)
     }
 
     /// Spends a right code of a second step: the code spent on the factors (conditioned on
@@ -300,24 +334,27 @@ impl Store {
         spend: &Spend,
         events: &[Event],
     ) -> Result<SpendOutcome, StoreError> {
-        // Marked used rather than deleted (DynamoDB's TTL removes it): the login function
-        // deletes nothing.
-        let now = self.clock.now_ms();
-        let used = Update::builder()
-            .table_name(&self.tables.profiles)
-            .set_key(Some(key(
-                keys::profile(company, id),
-                &keys::challenge(&challenge.digest()),
-            )))
-            .update_expression("SET used_at = :now")
-            .condition_expression(
-                "attribute_exists(PK) AND expires_ms > :now AND attribute_not_exists(used_at)",
-            )
-            .expression_attribute_values(":now", n(now))
-            .build()
-            .map_err(build_error)?;
+        let challenge_key = key(
+            keys::profile(company, id),
+            &keys::challenge(&challenge.digest()),
+        );
+        self.spend_marking_used(company, id, challenge_key, spend, events)
+            .await
+    }
+
+    /// Spends `spend` and marks the challenge item of `challenge_key` used (conditioned on
+    /// being there, live and unused), with `events`, in one transaction. Marked used rather
+    /// than deleted (DynamoDB's TTL removes it): the login functions delete nothing.
+    pub(super) async fn spend_marking_used(
+        &self,
+        company: &CompanyId,
+        id: ProfileId,
+        challenge_key: Item,
+        spend: &Spend,
+        events: &[Event],
+    ) -> Result<SpendOutcome, StoreError> {
         let mut writes = self.spend_writes(company, id, spend)?;
-        writes.insert(1, TransactWriteItem::builder().update(used).build());
+        writes.insert(1, self.mark_used(challenge_key)?);
         for event in events {
             writes.push(self.event_put(company, event)?);
         }
@@ -330,6 +367,21 @@ impl Store {
             )?)));
         }
         Ok(SpendOutcome::ChallengeGone)
+    }
+
+    /// The write that uses a challenge item up, only while it is there, live and unused.
+    pub(super) fn mark_used(&self, challenge_key: Item) -> Result<TransactWriteItem, StoreError> {
+        let used = Update::builder()
+            .table_name(&self.tables.profiles)
+            .set_key(Some(challenge_key))
+            .update_expression("SET used_at = :now")
+            .condition_expression(
+                "attribute_exists(PK) AND expires_ms > :now AND attribute_not_exists(used_at)",
+            )
+            .expression_attribute_values(":now", n(self.clock.now_ms()))
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().update(used).build())
     }
 
     /// The writes that spend a code (the factors' item, and the profile's summary when the
@@ -362,6 +414,13 @@ impl Store {
                      DELETE recovery_codes :code",
                 )
                 .expression_attribute_values(":code", AttributeValue::Ss(vec![hash.clone()])),
+            // The list is rewritten whole: the revision condition says it is the one read.
+            CodeUse::Passkey(_) => update
+                .update_expression(
+                    "SET passkeys = :passkeys, failures = :zero, revision = revision + :one \
+                     REMOVE locked_until",
+                )
+                .expression_attribute_values(":passkeys", passkeys_value(&spend.next.passkeys)?),
         };
         let mut writes = vec![
             TransactWriteItem::builder()
@@ -393,6 +452,7 @@ impl Store {
         company: &CompanyId,
         challenge: &Challenge,
         password_set_at: Option<u64>,
+        passkey_state: Option<&str>,
     ) -> Result<TransactWriteItem, StoreError> {
         let expires_ms = self.clock.now_ms() + challenge::TTL_SECONDS * 1000;
         let update = Update::builder()
@@ -414,10 +474,20 @@ impl Store {
             // DynamoDB's TTL removes what nobody used, some time after it expired.
             .expression_attribute_values(":ttl", n(expires_ms / 1000 + 1))
             // The password it was issued for: a password changed since ends it.
-            .expression_attribute_values(":set", n(password_set_at.unwrap_or(0)))
-            .build()
-            .map_err(build_error)?;
-        Ok(TransactWriteItem::builder().update(update).build())
+            .expression_attribute_values(":set", n(password_set_at.unwrap_or(0)));
+        // The passkey ceremony's state, when the profile has passkeys: kept here, never sent.
+        let update = match passkey_state {
+            Some(state) => update
+                .update_expression(
+                    "SET kind = :kind, company_id = :company, #u = :uuid, expires_ms = :ms, \
+                     expires_at = :ttl, password_set_at = :set, passkey_state = :state",
+                )
+                .expression_attribute_values(":state", s(state)),
+            None => update,
+        };
+        Ok(TransactWriteItem::builder()
+            .update(update.build().map_err(build_error)?)
+            .build())
     }
 
     /// The factors' item written as `next` (deleted when nothing is left), conditioned on
@@ -488,6 +558,11 @@ pub(super) fn factors_item(
         item.insert("pending_created".into(), n(pending.created_ms));
         insert_totp(&mut item, "pending", &pending.totp);
     }
+    if !next.passkeys.is_empty()
+        && let Ok(passkeys) = passkeys_value(&next.passkeys)
+    {
+        item.insert("passkeys".into(), passkeys);
+    }
     if let Some(recovery) = &next.recovery {
         item.insert("recovery_id".into(), s(&recovery.id));
         item.insert("recovery_created".into(), n(recovery.created_ms));
@@ -547,10 +622,15 @@ pub(super) fn factors_from(item: Option<&Item>) -> Result<SecondFactors, StoreEr
             .map(|set| set.iter().cloned().collect())
             .unwrap_or_else(BTreeSet::new),
     });
+    let passkeys = match get_s(item, "passkeys") {
+        Some(text) => serde_json::from_str(text).map_err(|_| corrupt("passkeys"))?,
+        None => Vec::new(),
+    };
     Ok(SecondFactors {
         totp,
         pending,
         recovery,
+        passkeys,
         failures: number(item, "failures").unwrap_or(0) as u32,
         locked_until_ms: number(item, "locked_until"),
         last_step: number(item, "last_step"),
@@ -567,6 +647,13 @@ fn totp_from(item: &Item, prefix: &str) -> Option<SealedTotp> {
         sealed: sealed.as_ref().to_vec(),
         params: TotpParams::checked(algorithm, digits, period).ok()?,
     })
+}
+
+/// The passkeys as stored: one JSON string (public keys and counters, nothing secret).
+fn passkeys_value(passkeys: &[EnrolledPasskey]) -> Result<AttributeValue, StoreError> {
+    serde_json::to_string(passkeys)
+        .map(s)
+        .map_err(|e| StoreError::Failed(format!("passkeys: {e}")))
 }
 
 /// The profile's summary as a DynamoDB list of maps.

@@ -36,6 +36,12 @@ impl Challenge {
         Ok(Self { profile, secret })
     }
 
+    /// A passwordless login's challenge: it names no profile (the nil uuid), as nobody is
+    /// known until the passkey says who it is; the store keeps it in the company's partition.
+    pub fn unbound() -> Result<Self, String> {
+        Self::new(ProfileId::from_u128(0))
+    }
+
     /// The opaque text the client sends back: the profile's uuid (which only says whose
     /// login it is, to a caller that knew the password) and the secret, in base64url.
     pub fn encode(&self) -> Zeroizing<String> {

@@ -4,6 +4,7 @@
 //! the functions here (docs/two-factor.md).
 
 pub mod challenge;
+pub mod passkey;
 pub mod recovery;
 pub mod sealing;
 pub mod totp;
@@ -15,6 +16,7 @@ use serde_json::{Value, json};
 
 use crate::domain::{CompanyId, ProfileId, format_rfc3339_ms};
 pub use challenge::Challenge;
+pub use passkey::{EnrolledPasskey, RelyingParty};
 pub use recovery::RecoveryCode;
 pub use sealing::{FactorKey, SealedTotp};
 pub use totp::{Totp, TotpAlgorithm, TotpParams, TotpSecret};
@@ -25,6 +27,7 @@ pub use totp::{Totp, TotpAlgorithm, TotpParams, TotpSecret};
 pub enum Method {
     Totp,
     RecoveryCodes,
+    Passkey,
 }
 
 impl Method {
@@ -32,11 +35,12 @@ impl Method {
         match self {
             Self::Totp => "totp",
             Self::RecoveryCodes => "recovery_codes",
+            Self::Passkey => "passkey",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Totp, Self::RecoveryCodes]
+        [Self::Totp, Self::RecoveryCodes, Self::Passkey]
             .into_iter()
             .find(|m| m.as_str() == raw)
     }
@@ -87,6 +91,8 @@ pub struct SecondFactors {
     pub totp: Option<EnrolledTotp>,
     pub pending: Option<PendingTotp>,
     pub recovery: Option<RecoveryCodes>,
+    /// Enrolled passkeys, oldest first (at most [`passkey::MAX_PER_PROFILE`]).
+    pub passkeys: Vec<EnrolledPasskey>,
     /// Consecutive wrong codes.
     pub failures: u32,
     pub locked_until_ms: Option<u64>,
@@ -111,6 +117,8 @@ pub enum CodeUse {
     TotpStep(u64),
     /// The recovery code of this hash: removed.
     RecoveryCode(String),
+    /// This passkey, as it is after the assertion (its counter moved on).
+    Passkey(Box<EnrolledPasskey>),
 }
 
 /// What a code came to.
@@ -126,7 +134,7 @@ impl SecondFactors {
     /// Whether the profile has a factor a login must pass (recovery codes alone are not one:
     /// they come and go with the factors).
     pub fn is_enrolled(&self) -> bool {
-        self.totp.is_some()
+        self.totp.is_some() || !self.passkeys.is_empty()
     }
 
     pub fn is_locked(&self, now_ms: u64) -> bool {
@@ -138,6 +146,9 @@ impl SecondFactors {
         let mut methods = Vec::new();
         if self.totp.is_some() {
             methods.push("totp");
+        }
+        if !self.passkeys.is_empty() {
+            methods.push("passkey");
         }
         if self.recovery.as_ref().is_some_and(|r| !r.hashes.is_empty()) {
             methods.push("recovery_code");
@@ -155,6 +166,7 @@ impl SecondFactors {
                 "created_at": format_rfc3339_ms(totp.created_ms),
             }));
         }
+        list.extend(self.passkeys.iter().map(EnrolledPasskey::summary));
         if let Some(recovery) = &self.recovery {
             list.push(json!({
                 "method": Method::RecoveryCodes.as_str(),
@@ -220,6 +232,11 @@ impl SecondFactors {
                     recovery.hashes.remove(hash);
                 }
             }
+            CodeUse::Passkey(used) => {
+                if let Some(passkey) = next.passkeys.iter_mut().find(|p| p.id == used.id) {
+                    *passkey = (**used).clone();
+                }
+            }
         }
         next
     }
@@ -235,7 +252,10 @@ impl SecondFactors {
 
     /// Whether nothing is left to store (no factor, nothing pending).
     pub fn is_empty(&self) -> bool {
-        self.totp.is_none() && self.pending.is_none() && self.recovery.is_none()
+        self.totp.is_none()
+            && self.pending.is_none()
+            && self.recovery.is_none()
+            && self.passkeys.is_empty()
     }
 }
 

@@ -1,0 +1,154 @@
+//! `POST /v1/companies/{company_id}/profiles/login/passkey` (§5.16): passwordless login.
+//!
+//! `{}` gives request options for any discoverable credential of the company's relying party,
+//! with user verification required, and an opaque challenge that keeps the ceremony's state
+//! on the server for 5 minutes. `{"challenge", "credential"}` answers it: the authenticator's
+//! user handle names the profile, whose factors and profile are read with the challenge in one
+//! `BatchGetItem`; the attempt is counted under the second factor's lockout before the
+//! assertion is verified, and the passkey's counter is stored and the challenge used up by one
+//! transaction conditioned on that count. A passkey asserted with user verification is both
+//! factors: the answer is the profile. Every failure is the login's uniform 422.
+
+use std::sync::Arc;
+
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::login::{failed, logged_in};
+use super::respond;
+use super::second_factor::{
+    PasskeyCheck, check_passkey, raced, refuse, relying_party, success_events, with_factors,
+};
+use crate::app::App;
+use crate::audit::{Event, EventType, Reason, Trail};
+use crate::company::CompanyConfig;
+use crate::domain::{CompanyId, ProfileId};
+use crate::envelope::{Resource, success};
+use crate::error::ApiError;
+use crate::request::parse_json;
+use crate::store::SpendOutcome;
+use crate::two_factor::passkey::Assertion;
+use crate::two_factor::{Challenge, challenge};
+
+const RESOURCE: Resource = Resource::PasskeyLogin;
+
+pub const NOT_OFFERED: &str = "Passkey login is not offered by this company";
+pub const SHAPE: &str = "Send {} for options, or the challenge with the credential: \
+     the browser's authentication response (credential.toJSON())";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasskeyLoginBody {
+    #[serde(default)]
+    challenge: Option<String>,
+    #[serde(default)]
+    credential: Option<Value>,
+}
+
+pub async fn handle(app: Arc<App>, req: Request) -> Response<Body> {
+    respond(RESOURCE, login(&app, &req).await)
+}
+
+async fn login(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let (company, actor) = app.authorize_actor(req, RESOURCE).await?;
+    let body: PasskeyLoginBody = parse_json(req, RESOURCE)?;
+    let config = app.company_config(&company, RESOURCE).await?;
+    let trail = App::trail(actor, &config);
+    match (body.challenge, body.credential) {
+        (None, None) => options(app, &company, &config).await,
+        (Some(challenge), Some(credential @ Value::Object(_))) => {
+            answer(app, &company, &config, &trail, &challenge, &credential).await
+        }
+        _ => Err(ApiError::bad_request(RESOURCE, SHAPE)),
+    }
+}
+
+/// Request options for a discoverable credential, and the challenge that keeps their state.
+async fn options(
+    app: &App,
+    company: &CompanyId,
+    config: &CompanyConfig,
+) -> Result<Response<Body>, ApiError> {
+    let internal = |cause: String| ApiError::internal(RESOURCE, cause);
+    let party = relying_party(config)?.ok_or(ApiError::bad_request(RESOURCE, NOT_OFFERED))?;
+    let (options, state) = party.authentication(&[]).map_err(internal)?;
+    let challenge = Challenge::unbound().map_err(internal)?;
+    app.store
+        .put_passkey_login(company, &challenge, &state)
+        .await?;
+    let data = json!({
+        "challenge": challenge.encode().as_str(),
+        "options": options,
+        "expires_in": challenge::TTL_SECONDS,
+    });
+    Ok(success(200, RESOURCE, Some(data), "Ok"))
+}
+
+/// The authentication response to a challenge: the profile, or the uniform 422.
+async fn answer(
+    app: &App,
+    company: &CompanyId,
+    config: &CompanyConfig,
+    trail: &Trail,
+    challenge: &str,
+    credential: &Value,
+) -> Result<Response<Body>, ApiError> {
+    let party = relying_party(config)?.ok_or(ApiError::bad_request(RESOURCE, NOT_OFFERED))?;
+    let challenge = Challenge::parse(challenge);
+    let named = Assertion::parse(credential).and_then(|a| a.user_handle());
+    // A response that names nobody reads as one that names an unknown profile would.
+    let id = named.unwrap_or_else(ProfileId::new_random);
+    let unknown = Challenge::unbound().map_err(|cause| ApiError::internal(RESOURCE, cause))?;
+    let read = app
+        .store
+        .passkey_login(company, challenge.as_ref().unwrap_or(&unknown), id)
+        .await?;
+    let holds = |assertion: &Assertion| {
+        read.factors
+            .passkeys
+            .iter()
+            .any(|p| p.credential_id == assertion.credential_id)
+    };
+    let live = match (challenge, read.state, read.profile) {
+        (Some(challenge), Some(state), Some(profile))
+            if named.is_some() && Assertion::parse(credential).is_some_and(|a| holds(&a)) =>
+        {
+            Some((challenge, state, profile))
+        }
+        (challenge, state, profile) => {
+            let reason = match (challenge, state, profile) {
+                (Some(_), Some(_), Some(_)) => Reason::PasskeyNotVerified,
+                (_, _, Some(_)) => Reason::Expired,
+                _ => Reason::UnknownIdentifier,
+            };
+            let profile = named.filter(|_| reason != Reason::UnknownIdentifier);
+            let event = Event::failure(EventType::LoginFailed, profile, reason, trail);
+            app.store.record(company, &event).await?;
+            tracing::info!(company = %company, reason = reason.as_str(), "passkey login refused");
+            None
+        }
+    };
+    let Some((challenge, state, profile)) = live else {
+        return Err(failed());
+    };
+    let check = PasskeyCheck {
+        party: &party,
+        state: &state,
+        response: credential,
+    };
+    let spend = match check_passkey(app, company, config, id, &read.factors, check).await? {
+        Ok(spend) => spend,
+        Err(reason) => return refuse(app, company, trail, id, reason).await,
+    };
+    let events = success_events(id, profile.active, trail);
+    match app
+        .store
+        .spend_passkey_login(company, id, &challenge, &spend, &events)
+        .await?
+    {
+        SpendOutcome::Spent => logged_in(company, &with_factors(&profile, &spend.next), false),
+        SpendOutcome::Raced(now) => refuse(app, company, trail, id, raced(&now, &spend, app)).await,
+        SpendOutcome::ChallengeGone => refuse(app, company, trail, id, Reason::Expired).await,
+    }
+}
