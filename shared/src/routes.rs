@@ -155,7 +155,7 @@ mod tests {
                 route.function
             );
         }
-        assert_eq!(functions().len(), 13);
+        assert_eq!(functions().len(), 14);
         assert_eq!(of_function("patch-profile").count(), 1);
         assert_eq!(handler_module("list-register-types"), "list_register_types");
     }

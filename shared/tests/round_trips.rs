@@ -28,8 +28,8 @@ use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use common::*;
 use idp_core::App;
 use idp_core::endpoints::{
-    company_events, delete_profile, list_register_types, login, patch_profile, profile_events,
-    profile_status, search_profiles, show_company, show_register_type,
+    company_events, delete_profile, list_register_types, login, login_passkey, patch_profile,
+    profile_events, profile_status, search_profiles, show_company, show_register_type,
 };
 use idp_core::mail::{FileMailer, Mailer};
 use idp_core::password::{HashParams, Passwords};
@@ -554,7 +554,7 @@ fn assert_trips(what: &str, measured: (Vec<String>, u32), expected: &[&str]) {
 
 /// Which function (by binary, as `idp_core::routes::ROUTES` names it) each measurement's
 /// label is about, by the label's start.
-const MEASURED: [(&str, &str); 16] = [
+const MEASURED: [(&str, &str); 17] = [
     ("company config", "show-company"),
     ("one register type", "show-register-type"),
     ("all register types", "list-register-types"),
@@ -567,6 +567,7 @@ const MEASURED: [(&str, &str); 16] = [
     ("two factor", "patch-profile"),
     ("delete", "delete-profile"),
     ("login", "login"),
+    ("passwordless", "login-passkey"),
     ("search", "search-profiles"),
     ("password-change", "password-change"),
     ("profile events", "profile-events"),
@@ -969,6 +970,99 @@ impl Counted {
         )
         .await
     }
+}
+
+impl Counted {
+    async fn passwordless(&self, body: Value) -> (u16, Value) {
+        call(
+            &self.app,
+            login_passkey::handle,
+            "POST",
+            &format!("/v1/companies/{}/profiles/login/passkey", self.company),
+            &[("company_id", &self.company)],
+            &self.company,
+            &body,
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn passkeys_cost_what_the_other_factors_cost() {
+    use common::soft_passkey::SoftPasskey;
+    let c = counted(|_| {}).await;
+    let uuid = c.create(1, true).await;
+    assert_eq!(c.add_password(&uuid, OLD).await.0, 201);
+    c.warm().await;
+    let mut passkey = SoftPasskey::new("http://localhost:8080");
+
+    // Enrolment: the profile with its factors read, the ceremony's state kept; then the state
+    // read back and the passkey written with the state used up, in one transaction.
+    let ((status, body), ops, attempts) = c
+        .measure(c.two_factor(&uuid, json!({"action": "enrol", "method": "passkey"})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_trips(
+        "two factor passkey enrol",
+        (ops, attempts),
+        &["Query", "UpdateItem"],
+    );
+    let credential = passkey.create(&body["data"]["options"]);
+    let confirm = json!({"action": "confirm", "method": "passkey", "name": "Laptop",
+        "enrolment": body["data"]["enrolment"], "credential": credential});
+    let ((status, body), ops, attempts) = c.measure(c.two_factor(&uuid, confirm)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_trips(
+        "two factor passkey confirm",
+        (ops, attempts),
+        &["Query", "GetItem", "TransactWriteItems"],
+    );
+
+    // As the second factor: the password's four requests (the passkey's state rides on the
+    // challenge), then the step's three, as a code's.
+    let credentials = json!({"email": email(1), "origin": "test_idp", "password": OLD});
+    let ((status, body), ops, attempts) = c
+        .measure(c.login_body(json!({ "credentials": credentials })))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_trips(
+        "login, passkey required",
+        (ops, attempts),
+        &["GetItem", "Query", "UpdateItem", "TransactWriteItems"],
+    );
+    let assertion = passkey.get(&body["data"]["passkey_options"]);
+    let step =
+        json!({"challenge": body["data"]["challenge"], "credentials": {"passkey": assertion}});
+    let ((status, body), ops, attempts) = c.measure(c.login_body(step)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_trips(
+        "login, passkey step",
+        (ops, attempts),
+        &["BatchGetItem", "UpdateItem", "TransactWriteItems"],
+    );
+
+    // Passwordless: one write for the options; one read, the count and one transaction for
+    // the answer; a replay is a read and its event.
+    let ((status, body), ops, attempts) = c.measure(c.passwordless(json!({}))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_trips("passwordless options", (ops, attempts), &["UpdateItem"]);
+    let answer = json!({"challenge": body["data"]["challenge"],
+        "credential": passkey.get(&body["data"]["options"])});
+    let ((status, body), ops, attempts) = c.measure(c.passwordless(answer.clone())).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["uuid"], uuid);
+    assert_trips(
+        "passwordless login",
+        (ops, attempts),
+        &["BatchGetItem", "UpdateItem", "TransactWriteItems"],
+    );
+    let ((status, _), ops, attempts) = c.measure(c.passwordless(answer)).await;
+    assert_eq!(status, 422);
+    assert_trips(
+        "passwordless login, challenge used",
+        (ops, attempts),
+        &["BatchGetItem", "PutItem"],
+    );
 }
 
 /// The TOTP code `offset` steps from now.

@@ -2,6 +2,8 @@
 //! fresh company per test.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod soft_passkey;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
