@@ -11,7 +11,8 @@ ROOT, OUT = sys.argv[1], sys.argv[2]
 # calls (the request sends its mail through the SES client, over the same fake transport).
 ENDPOINTS = [("create_profile", 1, 0), ("show_profile", 1, 0), ("activate", 2, 0),
              ("deactivate", 2, 0), ("password_change_request", 3, 1), ("add_password", 2, 0),
-             ("login", 4, 0), ("login_second_step", 3, 0), ("password_change_confirm", 3, 0)]
+             ("login", 4, 0), ("login_second_step", 3, 0), ("login_passkey", 3, 0),
+             ("password_change_confirm", 3, 0)]
 HASHING = {"add_password", "login", "password_change_confirm"}
 
 

@@ -32,7 +32,8 @@
 //! missing or does not track a busy loop.
 //!
 //! Endpoints: `create_profile`, `show_profile`, `add_password`, `login`, `login_second_step`
-//! (a challenge and a TOTP code: no hash), `activate`, `deactivate`, `password_change_request`,
+//! (a challenge and a TOTP code: no hash), `login_passkey` (a passwordless assertion, verified
+//! by the WebAuthn relying party: ECDSA P-256), `activate`, `deactivate`, `password_change_request`,
 //! `password_change_confirm`.
 //!
 //! The canned items are the ones the real code writes: a company configuration stored with
@@ -46,6 +47,9 @@
 //! pays a full HS256 verification), logs are formatted as in production (JSON, `info`) but
 //! written to a sink, and mail goes through the real `SesMailer` over the same fake transport.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../tests/common/soft_passkey.rs"]
+mod soft_passkey;
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -80,7 +84,8 @@ use idp_core::clock::ManualClock;
 use idp_core::company::CompanyConfig;
 use idp_core::domain::{CompanyId, ProfileId};
 use idp_core::endpoints::{
-    create_profile, login, password_change, patch_profile, profile_status, show_profile,
+    create_profile, login, login_passkey, password_change, patch_profile, profile_status,
+    show_profile,
 };
 use idp_core::envelope::Resource;
 use idp_core::mail::{Mailer, SesMailer};
@@ -723,6 +728,16 @@ impl Fixture {
             &clock,
         );
 
+        let passkey = passkey_login_call(
+            &rt,
+            &wire,
+            &app,
+            &token,
+            (&uuid, &profile_key),
+            (&password_item, &profile_item),
+            &clock,
+        );
+
         // Every endpoint serves the profile's items it expects: without a password for
         // add-password, with one for the rest.
         let profile_route = |item: &Value| (GET_ITEM, quoted(&profile_key), item.clone());
@@ -772,6 +787,7 @@ impl Fixture {
                 hashes: true,
             },
             second_step,
+            passkey,
             Endpoint {
                 id: "activate",
                 expect: 200,
@@ -966,6 +982,107 @@ fn second_step_call(
             ),
         ],
         handler: handler!(login),
+        hashes: false,
+    }
+}
+
+/// A passwordless passkey login (`login_passkey`): a passkey enrolled and confirmed through
+/// the patch-profile handler with a software passkey (`tests/common/soft_passkey.rs`), the
+/// options taken from the passkey-login handler; then serves the login's `BatchGetItem` (the
+/// challenge with the ceremony's state, the factors, the profile) and its attempt's
+/// `UpdateItem`. Every run verifies the same assertion against the same stored counter.
+fn passkey_login_call(
+    rt: &Runtime,
+    wire: &Wire,
+    app: &Arc<App>,
+    token: &str,
+    (uuid, profile_key): (&str, &str),
+    (password_item, profile_item): (&Value, &Value),
+    clock: &ManualClock,
+) -> Endpoint {
+    let mut passkey = soft_passkey::SoftPasskey::new("http://localhost:8080");
+    let two_factor = |request: Value| {
+        Call::new(
+            "PATCH",
+            format!("{}/{uuid}", profiles_path()),
+            token,
+            json!({"operation": "two_factor", "two_factor": request}),
+        )
+        .param("uuid", uuid)
+    };
+    let expires_ms = json!({"N": (clock.clock().now_ms() + 300_000).to_string()});
+    // The ceremony an UpdateItem kept, as the item a read gives back.
+    let ceremony = |recorded: &[(String, Value)], kind: &str, owner: &str| {
+        let update = body_of(recorded, UPDATE_ITEM);
+        let mut item = update["Key"].clone();
+        item["kind"] = json!({"S": kind});
+        item["uuid"] = json!({"S": owner});
+        item["expires_ms"] = expires_ms.clone();
+        item["passkey_state"] = update["ExpressionAttributeValues"][":state"].clone();
+        item
+    };
+
+    wire.serve_query(&quoted(profile_key), &[password_item, profile_item]);
+    let enrol = two_factor(json!({"action": "enrol", "method": "passkey"}));
+    let (response, recorded) =
+        wire.record(|| rt.block_on(patch_profile::handle(Arc::clone(app), enrol.request())));
+    let (status, body) = status_and_body(response);
+    assert_eq!(status, 200, "setup: passkey enrol: {body}");
+    let enrolment = ceremony(&recorded, "passkey_enrolment", uuid);
+    let credential = passkey.create(&body["data"]["options"]);
+
+    wire.serve_item("token#challenge#", &enrolment);
+    let confirm = two_factor(
+        json!({"action": "confirm", "method": "passkey", "name": "Laptop",
+        "enrolment": body["data"]["enrolment"], "credential": credential}),
+    );
+    let (response, recorded) =
+        wire.record(|| rt.block_on(patch_profile::handle(Arc::clone(app), confirm.request())));
+    let (status, body) = status_and_body(response);
+    assert_eq!(status, 200, "setup: passkey confirm: {body}");
+    let enrolled = put_items(&recorded)
+        .into_iter()
+        .find(|(_, item)| item["SK"]["S"] == "credential#second-factor")
+        .map(|(_, item)| item)
+        .expect("setup: no second-factor item written");
+
+    let path = format!("{}/login/passkey", profiles_path());
+    let options = Call::new("POST", path.clone(), token, json!({}));
+    let (response, recorded) =
+        wire.record(|| rt.block_on(login_passkey::handle(Arc::clone(app), options.request())));
+    let (status, body) = status_and_body(response);
+    assert_eq!(status, 200, "setup: passkey options: {body}");
+    let challenge_item = ceremony(&recorded, "passkey_login", "-");
+    let assertion = passkey.get(&body["data"]["options"]);
+
+    // The attempt's answer: the factors counted once more, revision moved on.
+    let mut counted = enrolled.clone();
+    let revision: u64 = enrolled["revision"]["N"].as_str().unwrap().parse().unwrap();
+    counted["revision"] = json!({"N": (revision + 1).to_string()});
+    counted["failures"] = json!({"N": "1"});
+    Endpoint {
+        id: "login_passkey",
+        expect: 200,
+        call: Call::new(
+            "POST",
+            path,
+            token,
+            json!({"challenge": body["data"]["challenge"], "credential": assertion}),
+        ),
+        routes: vec![
+            (
+                BATCH_GET_ITEM,
+                quoted(profile_key),
+                json!({"Responses": {PROFILES_TABLE: [challenge_item, enrolled, profile_item]},
+                       "UnprocessedKeys": {}}),
+            ),
+            (
+                UPDATE_ITEM,
+                "credential#second-factor".into(),
+                json!({ "Attributes": counted }),
+            ),
+        ],
+        handler: handler!(login_passkey),
         hashes: false,
     }
 }

@@ -184,7 +184,7 @@ async fn a_key_behind_its_counter_another_companys_key_and_a_removed_key_are_ref
         (listed["method"].as_str(), listed["name"].as_str()),
         (Some("passkey"), Some("Laptop"))
     );
-    assert!(listed["last_used_at"].is_string(), "{listed}");
+    assert!(listed["backup_eligible"].is_boolean(), "{listed}");
 
     // A clone: the same key, its counter behind the one stored.
     passkey.counter = 0;

@@ -96,40 +96,37 @@ async fn answer(
 ) -> Result<Response<Body>, ApiError> {
     let party = relying_party(config)?.ok_or(ApiError::bad_request(RESOURCE, NOT_OFFERED))?;
     let challenge = Challenge::parse(challenge);
-    let named = Assertion::parse(credential).and_then(|a| a.user_handle());
-    // A response that names nobody reads as one that names an unknown profile would.
+    let assertion = Assertion::parse(credential);
+    let named = assertion.as_ref().and_then(Assertion::user_handle);
+    // What names nobody (no challenge's shape, no user handle) is read as an unknown challenge
+    // or profile would be: the same read, the same answer.
     let id = named.unwrap_or_else(ProfileId::new_random);
     let unknown = Challenge::unbound().map_err(|cause| ApiError::internal(RESOURCE, cause))?;
     let read = app
         .store
         .passkey_login(company, challenge.as_ref().unwrap_or(&unknown), id)
         .await?;
-    let holds = |assertion: &Assertion| {
+    let held = assertion.as_ref().is_some_and(|assertion| {
         read.factors
             .passkeys
             .iter()
             .any(|p| p.credential_id == assertion.credential_id)
+    });
+    let refusal = match (&challenge, &read.state, &read.profile) {
+        (_, _, None) => Some(Reason::UnknownIdentifier),
+        (None, _, _) | (_, None, _) => Some(Reason::Expired),
+        _ if !held => Some(Reason::PasskeyNotVerified),
+        _ => None,
     };
-    let live = match (challenge, read.state, read.profile) {
-        (Some(challenge), Some(state), Some(profile))
-            if named.is_some() && Assertion::parse(credential).is_some_and(|a| holds(&a)) =>
-        {
-            Some((challenge, state, profile))
-        }
-        (challenge, state, profile) => {
-            let reason = match (challenge, state, profile) {
-                (Some(_), Some(_), Some(_)) => Reason::PasskeyNotVerified,
-                (_, _, Some(_)) => Reason::Expired,
-                _ => Reason::UnknownIdentifier,
-            };
-            let profile = named.filter(|_| reason != Reason::UnknownIdentifier);
-            let event = Event::failure(EventType::LoginFailed, profile, reason, trail);
-            app.store.record(company, &event).await?;
-            tracing::info!(company = %company, reason = reason.as_str(), "passkey login refused");
-            None
-        }
-    };
-    let Some((challenge, state, profile)) = live else {
+    if let Some(reason) = refusal {
+        let profile = read.profile.as_ref().map(|p| p.id);
+        let event = Event::failure(EventType::LoginFailed, profile, reason, trail);
+        app.store.record(company, &event).await?;
+        tracing::info!(company = %company, reason = reason.as_str(), "passkey login refused");
+        return Err(failed());
+    }
+    let (Some(challenge), Some(state), Some(profile)) = (challenge, read.state, read.profile)
+    else {
         return Err(failed());
     };
     let check = PasskeyCheck {

@@ -51,20 +51,18 @@ pub struct EnrolledPasskey {
 }
 
 impl EnrolledPasskey {
-    /// The profile's `two_factor_authentication` entry.
+    /// The profile's `two_factor_authentication` entry. The last use is kept with the passkey
+    /// but not shown here: the summary lives on the profile item, and a login that rewrote it
+    /// each time would move the profile's version under every concurrent update.
     pub fn summary(&self) -> Value {
-        let mut entry = json!({
+        json!({
             "method": "passkey",
             "id": self.id,
             "name": self.name,
             "created_at": format_rfc3339_ms(self.created_ms),
             "backup_eligible": self.backup_eligible,
             "backed_up": self.backed_up,
-        });
-        if let Some(at) = self.last_used_ms {
-            entry["last_used_at"] = json!(format_rfc3339_ms(at));
-        }
-        entry
+        })
     }
 
     fn credential(&self) -> Result<Credential, String> {
