@@ -1,10 +1,16 @@
 # Every target runs from a fresh clone: tools are installed into .local/ on first use.
-.PHONY: dev test token keys tools validate-config lint fmt check-template build load fuzz-api bench
+.PHONY: dev test token keys tools validate-config lint fmt check-template build load fuzz-api bench console screenshots
 
 COMPANY ?= -1
 
 dev: ## Local stack: DynamoDB Local on :8000, the functions on http://127.0.0.1:9000
 	@bash scripts/dev.sh
+
+console: ## The operators' console: type-checked and bundled into console/dist/ (make dev serves it on :9001)
+	@bash scripts/build-console.sh
+
+screenshots: ## The console's screens at 390 and 1440 px into docs/console/ (its browser test on a stack of its own)
+	@bash scripts/screenshots.sh
 
 test: ## Unit, DynamoDB Local and black-box HTTP tests, lints
 	@bash scripts/test.sh

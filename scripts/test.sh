@@ -29,6 +29,7 @@ log "building"
 # Binaries and test targets only: the criterion benches are linted above, built by `make bench`.
 cargo build --workspace --bins --tests --quiet
 build_functions
+bash scripts/build-console.sh
 
 start_dynamodb "$DDB_PORT"
 target/debug/idp-admin create-tables --template template.yaml

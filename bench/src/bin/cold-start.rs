@@ -594,6 +594,17 @@ impl Scenario {
                     "password": "not checked",
                 }})),
             },
+            // Passwordless options: the company configuration read, one UpdateItem keeping the
+            // ceremony's state (the WebAuthn relying party built, nothing verified).
+            "login-passkey" => Self {
+                what: "passwordless options: the company is read, the ceremony kept",
+                expected: 200,
+                method: "POST",
+                route: "/v1/companies/{company_id}/profiles/login/passkey",
+                uuid: None,
+                params: &[],
+                body: Some(json!({})),
+            },
             // Deactivates this round's own active profile: one conditional UpdateItem.
             // This round's own profile: one Query of its partition, one transaction.
             "delete-profile" => Self {

@@ -15,10 +15,10 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::login::{failed, logged_in};
+use super::login::failed;
 use super::respond;
 use super::second_factor::{
-    PasskeyCheck, check_passkey, raced, refuse, relying_party, success_events, with_factors,
+    PasskeyCheck, check_passkey, concluded, refuse, relying_party, success_events,
 };
 use crate::app::App;
 use crate::audit::{Event, EventType, Reason, Trail};
@@ -27,7 +27,6 @@ use crate::domain::{CompanyId, ProfileId};
 use crate::envelope::{Resource, success};
 use crate::error::ApiError;
 use crate::request::parse_json;
-use crate::store::SpendOutcome;
 use crate::two_factor::passkey::Assertion;
 use crate::two_factor::{Challenge, challenge};
 
@@ -139,13 +138,9 @@ async fn answer(
         Err(reason) => return refuse(app, company, trail, id, reason).await,
     };
     let events = success_events(id, profile.active, trail);
-    match app
+    let outcome = app
         .store
         .spend_passkey_login(company, id, &challenge, &spend, &events)
-        .await?
-    {
-        SpendOutcome::Spent => logged_in(company, &with_factors(&profile, &spend.next), false),
-        SpendOutcome::Raced(now) => refuse(app, company, trail, id, raced(&now, &spend, app)).await,
-        SpendOutcome::ChallengeGone => refuse(app, company, trail, id, Reason::Expired).await,
-    }
+        .await?;
+    concluded(app, company, trail, (&profile, &spend), outcome).await
 }

@@ -138,15 +138,11 @@ pub(super) async fn second_step(
         Err(reason) => return refuse(app, company, trail, id, reason).await,
     };
     let events = success_events(id, profile.active, trail);
-    match app
+    let outcome = app
         .store
         .spend_with_challenge(company, id, &challenge, &spend, &events)
-        .await?
-    {
-        SpendOutcome::Spent => logged_in(company, &with_factors(&profile, &spend.next), false),
-        SpendOutcome::Raced(now) => refuse(app, company, trail, id, raced(&now, &spend, app)).await,
-        SpendOutcome::ChallengeGone => refuse(app, company, trail, id, Reason::Expired).await,
-    }
+        .await?;
+    concluded(app, company, trail, (&profile, &spend), outcome).await
 }
 
 /// The second step that answers with a passkey: `challenge` and the browser's
@@ -196,13 +192,27 @@ pub(super) async fn second_step_passkey(
         Err(reason) => return refuse(app, company, trail, id, reason).await,
     };
     let events = success_events(id, profile.active, trail);
-    match app
+    let outcome = app
         .store
         .spend_with_challenge(company, id, &challenge, &spend, &events)
-        .await?
-    {
-        SpendOutcome::Spent => logged_in(company, &with_factors(&profile, &spend.next), false),
-        SpendOutcome::Raced(now) => refuse(app, company, trail, id, raced(&now, &spend, app)).await,
+        .await?;
+    concluded(app, company, trail, (&profile, &spend), outcome).await
+}
+
+/// The answer once a right second factor's spend was written: the profile (with its factors
+/// as spent), or the uniform 422 when another request spent or locked them first, or the
+/// challenge was used meanwhile.
+pub(super) async fn concluded(
+    app: &App,
+    company: &CompanyId,
+    trail: &Trail,
+    (profile, spend): (&Profile, &Spend),
+    outcome: SpendOutcome,
+) -> Result<Response<Body>, ApiError> {
+    let id = profile.id;
+    match outcome {
+        SpendOutcome::Spent => logged_in(company, &with_factors(profile, &spend.next), false),
+        SpendOutcome::Raced(now) => refuse(app, company, trail, id, raced(&now, spend, app)).await,
         SpendOutcome::ChallengeGone => refuse(app, company, trail, id, Reason::Expired).await,
     }
 }
@@ -340,7 +350,7 @@ pub(super) async fn check_code(
 
 /// Why a spend lost its race: the factors locked, or the code spent by the other request, or
 /// only another attempt counted in between.
-pub(super) fn raced(now: &SecondFactors, spend: &Spend, app: &App) -> Reason {
+fn raced(now: &SecondFactors, spend: &Spend, app: &App) -> Reason {
     if now.is_locked(app.store.clock().now_ms()) {
         return Reason::Locked;
     }
@@ -404,7 +414,7 @@ pub(super) fn success_events(id: ProfileId, active: bool, trail: &Trail) -> [Eve
 }
 
 /// The profile as it is once the code is spent (a recovery code fewer).
-pub(super) fn with_factors(profile: &Profile, factors: &SecondFactors) -> Profile {
+fn with_factors(profile: &Profile, factors: &SecondFactors) -> Profile {
     Profile {
         two_factor_authentication: factors.summary(),
         ..profile.clone()
