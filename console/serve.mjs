@@ -45,7 +45,7 @@ async function forward(req, res) {
 http.createServer(async (req, res) => {
   try {
     if (req.url.startsWith('/v1/')) return await forward(req, res);
-    if (req.method !== 'GET') { res.writeHead(405, HEADERS).end(); return; }
+    if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, HEADERS).end(); return; }
     const name = req.url === '/' ? 'index.html' : req.url.slice(1).split('?')[0];
     if (!/^[a-z]+\.(html|js|css)$/.test(name)) { res.writeHead(404, HEADERS).end('not found'); return; }
     const file = path.join(DIST, name);

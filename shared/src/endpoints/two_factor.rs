@@ -695,4 +695,53 @@ mod tests {
             assert_eq!(parse(bad.clone()), Err(400), "{bad}");
         }
     }
+
+    #[test]
+    fn passkey_actions_take_their_own_fields_and_nothing_else() {
+        assert_eq!(
+            parse(json!({"action": "enrol", "method": "passkey"})),
+            Ok(Action::EnrolPasskey)
+        );
+        let credential = json!({"id": "AA", "rawId": "AA", "type": "public-key", "response": {}});
+        assert_eq!(
+            parse(
+                json!({"action": "confirm", "method": "passkey", "enrolment": "e",
+                         "name": "  Laptop ", "credential": credential})
+            ),
+            Ok(Action::ConfirmPasskey(PasskeyConfirmation {
+                enrolment: "e".into(),
+                name: "Laptop".into(),
+                credential: credential.clone(),
+            }))
+        );
+        assert_eq!(
+            parse(json!({"action": "remove", "method": "passkey", "id": "i", "code": "c"})),
+            Ok(Action::RemovePasskey {
+                id: "i".into(),
+                code: "c".into()
+            })
+        );
+        for bad in [
+            json!({"action": "enrol", "method": "passkey", "code": "1"}),
+            json!({"action": "enrol", "method": "passkey", "name": "x"}),
+            json!({"action": "confirm", "method": "passkey", "enrolment": "e", "name": "n"}),
+            json!({"action": "confirm", "method": "passkey", "enrolment": "e", "name": "n",
+                   "credential": "not an object"}),
+            json!({"action": "confirm", "method": "passkey", "enrolment": "e",
+                   "name": "bell\u{7}", "credential": credential}),
+            json!({"action": "confirm", "method": "passkey", "enrolment": "e",
+                   "name": "n".repeat(65), "credential": credential}),
+            json!({"action": "confirm", "method": "passkey", "enrolment": "e", "name": " ",
+                   "credential": credential}),
+            json!({"action": "confirm", "method": "passkey", "enrolment": "e", "name": "n",
+                   "credential": credential, "code": "1"}),
+            json!({"action": "remove", "method": "passkey", "id": "i"}),
+            json!({"action": "remove", "method": "passkey", "code": "c"}),
+            json!({"action": "regenerate", "method": "passkey", "code": "1"}),
+            json!({"action": "confirm", "method": "totp", "code": "1", "name": "x"}),
+            json!({"action": "remove", "method": "totp", "code": "1", "id": "x"}),
+        ] {
+            assert_eq!(parse(bad.clone()), Err(400), "{bad}");
+        }
+    }
 }
