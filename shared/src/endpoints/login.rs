@@ -13,6 +13,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::second_factor::StepAnswer;
 use super::{PROFILE_NOT_ACTIVE, respond, second_factor};
 use crate::app::App;
 use crate::audit::{Event, EventType, Reason, Trail};
@@ -51,14 +52,11 @@ async fn login(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let config = app.company_config(&company, RESOURCE).await?;
     let trail = App::trail(actor, &config);
     if let Some(challenge) = &body.challenge {
-        if let (1, Some(response)) = (body.credentials.len(), body.credentials.get("passkey")) {
-            return second_factor::second_step_passkey(
-                app, &company, &config, &trail, challenge, response,
-            )
-            .await;
-        }
-        let code = second_step_code(&body.credentials)?;
-        return second_factor::second_step(app, &company, &config, &trail, challenge, code).await;
+        let answer = match (body.credentials.len(), body.credentials.get("passkey")) {
+            (1, Some(response)) => StepAnswer::Passkey(response),
+            _ => StepAnswer::Code(second_step_code(&body.credentials)?),
+        };
+        return second_factor::second_step(app, &company, &config, &trail, challenge, answer).await;
     }
     let (form, identifiers, raw_password) = match_form(&config, &body.credentials)?;
     let code = second_factor::code_in(&body.credentials)?;

@@ -100,11 +100,10 @@ async fn answer(
     // What names nobody (no challenge's shape, no user handle) is read as an unknown challenge
     // or profile would be: the same read, the same answer.
     let id = named.unwrap_or_else(ProfileId::new_random);
-    let unknown = Challenge::unbound().map_err(|cause| ApiError::internal(RESOURCE, cause))?;
-    let read = app
-        .store
-        .passkey_login(company, challenge.as_ref().unwrap_or(&unknown), id)
-        .await?;
+    let digest = challenge
+        .as_ref()
+        .map_or_else(|| "-".to_owned(), Challenge::digest);
+    let read = app.store.passkey_login(company, &digest, id).await?;
     let held = assertion.as_ref().is_some_and(|assertion| {
         read.factors
             .passkeys
@@ -131,7 +130,7 @@ async fn answer(
     let check = PasskeyCheck {
         party: &party,
         state: &state,
-        response: credential,
+        assertion: assertion.as_ref(),
     };
     let spend = match check_passkey(app, company, config, id, &read.factors, check).await? {
         Ok(spend) => spend,

@@ -103,15 +103,29 @@ pub(super) async fn after_password(
     )
 }
 
-/// The second step: `challenge` and one code.
+/// What a second step answers its challenge with.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum StepAnswer<'a> {
+    Code(Code<'a>),
+    /// The browser's authentication response (`credentials.passkey`).
+    Passkey(&'a Value),
+}
+
+/// The second step: `challenge` and one code or passkey assertion, checked against the
+/// factors as they are now (a passkey also against the options the challenge was issued with).
 pub(super) async fn second_step(
     app: &App,
     company: &CompanyId,
     config: &CompanyConfig,
     trail: &Trail,
     challenge: &str,
-    code: Code<'_>,
+    answer: StepAnswer<'_>,
 ) -> Result<Response<Body>, ApiError> {
+    if let StepAnswer::Passkey(response) = answer
+        && !response.is_object()
+    {
+        return Err(ApiError::bad_request(RESOURCE, PASSKEY_SHAPE));
+    }
     let challenge = Challenge::parse(challenge);
     // A challenge that is not even one's shape is read as an unknown one would be.
     let (id, digest) = match &challenge {
@@ -133,61 +147,26 @@ pub(super) async fn second_step(
     let Some((challenge, profile)) = live else {
         return Err(failed());
     };
-    let spend = match check_code(app, company, config, id, &step.factors, code).await? {
-        Ok(spend) => spend,
-        Err(reason) => return refuse(app, company, trail, id, reason).await,
-    };
-    let events = success_events(id, profile.active, trail);
-    let outcome = app
-        .store
-        .spend_with_challenge(company, id, &challenge, &spend, &events)
-        .await?;
-    concluded(app, company, trail, (&profile, &spend), outcome).await
-}
-
-/// The second step that answers with a passkey: `challenge` and the browser's
-/// authentication response, checked against the options the challenge was issued with and the
-/// profile's passkeys as they are now.
-pub(super) async fn second_step_passkey(
-    app: &App,
-    company: &CompanyId,
-    config: &CompanyConfig,
-    trail: &Trail,
-    challenge: &str,
-    response: &Value,
-) -> Result<Response<Body>, ApiError> {
-    let Value::Object(_) = response else {
-        return Err(ApiError::bad_request(RESOURCE, PASSKEY_SHAPE));
-    };
-    let challenge = Challenge::parse(challenge);
-    let (id, digest) = match &challenge {
-        Some(challenge) => (challenge.profile, challenge.digest()),
-        None => (ProfileId::new_random(), "-".to_owned()),
-    };
-    let step = app.store.second_step(company, id, &digest).await?;
-    let party = relying_party(config)?;
-    let live = match (challenge, step.profile, step.passkey_state, party) {
-        (Some(challenge), Some(profile), Some(state), Some(party))
-            if step.challenge_live && !step.factors.passkeys.is_empty() =>
-        {
-            Some((challenge, profile, state, party))
-        }
-        (_, profile, ..) => {
-            let profile = profile.map(|p| p.id);
-            let event = Event::failure(EventType::TwoFactorFailed, profile, Reason::Expired, trail);
-            app.store.record(company, &event).await?;
-            None
+    let checked = match answer {
+        StepAnswer::Code(code) => check_code(app, company, config, id, &step.factors, code).await?,
+        StepAnswer::Passkey(response) => {
+            // A challenge issued without passkey options (no passkeys then, or the company's
+            // relying party gone since) is answered as an expired one.
+            match (relying_party(config)?, step.passkey_state.as_deref()) {
+                (Some(party), Some(state)) if !step.factors.passkeys.is_empty() => {
+                    let assertion = Assertion::parse(response);
+                    let check = PasskeyCheck {
+                        party: &party,
+                        state,
+                        assertion: assertion.as_ref(),
+                    };
+                    check_passkey(app, company, config, id, &step.factors, check).await?
+                }
+                _ => Err(Reason::Expired),
+            }
         }
     };
-    let Some((challenge, profile, state, party)) = live else {
-        return Err(failed());
-    };
-    let asserted = PasskeyCheck {
-        party: &party,
-        state: &state,
-        response,
-    };
-    let spend = match check_passkey(app, company, config, id, &step.factors, asserted).await? {
+    let spend = match checked {
         Ok(spend) => spend,
         Err(reason) => return refuse(app, company, trail, id, reason).await,
     };
@@ -227,11 +206,12 @@ pub(super) fn relying_party(config: &CompanyConfig) -> Result<Option<RelyingPart
     }
 }
 
-/// A passkey response to check: the relying party, the ceremony's kept state, the response.
+/// A passkey response to check: the relying party, the ceremony's kept state, and the
+/// response as read (`None`: not an authentication response's shape).
 pub(super) struct PasskeyCheck<'a> {
     pub party: &'a RelyingParty,
     pub state: &'a str,
-    pub response: &'a Value,
+    pub assertion: Option<&'a Assertion>,
 }
 
 /// Counts the attempt, then verifies the passkey's response against the factors as counted
@@ -253,13 +233,13 @@ pub(super) async fn check_passkey(
     let CodeAttempt::Reserved(reserved) = attempt else {
         return Ok(Err(Reason::Locked));
     };
-    let Some(assertion) = Assertion::parse(check.response) else {
+    let Some(assertion) = check.assertion else {
         return Ok(Err(Reason::PasskeyNotVerified));
     };
     let now = app.store.clock().now_ms();
     let verified = check
         .party
-        .verify(&assertion, check.state, &reserved.passkeys, now);
+        .verify(assertion, check.state, &reserved.passkeys, now);
     Ok(match verified {
         Ok(asserted) => {
             let used = CodeUse::Passkey(Box::new(asserted.passkey));

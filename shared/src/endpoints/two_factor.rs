@@ -402,44 +402,28 @@ async fn decide(
             if factors.totp.is_none() {
                 return Err(ApiError::conflict(RESOURCE, NOT_ENROLLED));
             }
-            let spend =
-                match check_code(app, company, config, id, factors, Code::Either(code)).await? {
-                    Ok(spend) => spend,
-                    Err(reason) => return Err(refuse(app, company, trail, id, reason).await),
-                };
-            let next = without_factor(SecondFactors {
-                totp: None,
-                ..spend.next.clone()
-            });
-            Ok(Change {
-                data: json!({ "two_factor_authentication": next.summary() }),
-                next,
-                events: vec![Event::success(EventType::TwoFactorRemoved, id, trail)],
-                message: "Removed",
-                base: Some(spend.reserved),
-                enrolment: None,
-            })
+            let scope = Scope {
+                app,
+                company,
+                config,
+                trail,
+            };
+            remove_factor(scope, factors, id, code, |next| next.totp = None).await
         }
         Action::RemovePasskey { id: passkey, code } => {
             if !factors.passkeys.iter().any(|p| p.id == *passkey) {
                 return Err(ApiError::conflict(RESOURCE, NOT_ENROLLED));
             }
-            let spend =
-                match check_code(app, company, config, id, factors, Code::Either(code)).await? {
-                    Ok(spend) => spend,
-                    Err(reason) => return Err(refuse(app, company, trail, id, reason).await),
-                };
-            let mut next = spend.next.clone();
-            next.passkeys.retain(|p| p.id != *passkey);
-            let next = without_factor(next);
-            Ok(Change {
-                data: json!({ "two_factor_authentication": next.summary() }),
-                next,
-                events: vec![Event::success(EventType::TwoFactorRemoved, id, trail)],
-                message: "Removed",
-                base: Some(spend.reserved),
-                enrolment: None,
+            let scope = Scope {
+                app,
+                company,
+                config,
+                trail,
+            };
+            remove_factor(scope, factors, id, code, |next| {
+                next.passkeys.retain(|p| p.id != *passkey);
             })
+            .await
         }
         Action::ConfirmPasskey(confirmation) => {
             confirm_passkey(app, company, config, trail, record, confirmation).await
@@ -493,6 +477,46 @@ async fn decide(
             })
         }
     }
+}
+
+/// What every change of one request shares.
+#[derive(Clone, Copy)]
+struct Scope<'a> {
+    app: &'a App,
+    company: &'a CompanyId,
+    config: &'a CompanyConfig,
+    trail: &'a Trail,
+}
+
+/// A factor's `remove`: `code` (TOTP or recovery) counted and checked, then the factors
+/// without what `drop` takes out (and without the recovery codes, when no factor is left).
+async fn remove_factor(
+    Scope {
+        app,
+        company,
+        config,
+        trail,
+    }: Scope<'_>,
+    factors: &SecondFactors,
+    id: ProfileId,
+    code: &str,
+    drop: impl FnOnce(&mut SecondFactors),
+) -> Result<Change, ApiError> {
+    let spend = match check_code(app, company, config, id, factors, Code::Either(code)).await? {
+        Ok(spend) => spend,
+        Err(reason) => return Err(refuse(app, company, trail, id, reason).await),
+    };
+    let mut next = spend.next.clone();
+    drop(&mut next);
+    let next = without_factor(next);
+    Ok(Change {
+        data: json!({ "two_factor_authentication": next.summary() }),
+        next,
+        events: vec![Event::success(EventType::TwoFactorRemoved, id, trail)],
+        message: "Removed",
+        base: Some(spend.reserved),
+        enrolment: None,
+    })
 }
 
 /// The factors once one is removed: when none is left, the recovery codes (and what else

@@ -108,15 +108,16 @@ impl Store {
             .await
     }
 
-    /// What a passwordless login's answer reads, in one `BatchGetItem`: the challenge and the
-    /// factors and profile of `id`, the profile the passkey's user handle names.
+    /// What a passwordless login's answer reads, in one `BatchGetItem`: the challenge of
+    /// `digest` and the factors and profile of `id`, the profile the passkey's user handle
+    /// names.
     pub async fn passkey_login(
         &self,
         company: &CompanyId,
-        challenge: &Challenge,
+        digest: &str,
         id: ProfileId,
     ) -> Result<PasskeyLogin, StoreError> {
-        let challenge_pk = keys::passkey_login(company, &challenge.digest());
+        let challenge_pk = keys::passkey_login(company, digest);
         let partition = keys::profile(company, id);
         let items = self
             .read_items(vec![

@@ -171,8 +171,8 @@ impl RelyingParty {
         (name, now_ms): (&str, u64),
         existing: &[EnrolledPasskey],
     ) -> Result<EnrolledPasskey, Refusal> {
-        let response: RegisterPublicKeyCredential =
-            serde_json::from_value(response.clone()).map_err(|_| Refusal::NotVerified)?;
+        let response =
+            RegisterPublicKeyCredential::deserialize(response).map_err(|_| Refusal::NotVerified)?;
         let state: RegistrationState =
             serde_json::from_str(state).map_err(|_| Refusal::NotVerified)?;
         let credential = self
@@ -273,7 +273,7 @@ pub struct Assertion {
 
 impl Assertion {
     pub fn parse(value: &Value) -> Option<Self> {
-        let parsed: PublicKeyCredential = serde_json::from_value(value.clone()).ok()?;
+        let parsed = PublicKeyCredential::deserialize(value).ok()?;
         let credential_id = URL_SAFE_NO_PAD.encode(&parsed.raw_id);
         Some(Self {
             parsed,
